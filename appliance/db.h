@@ -1,0 +1,52 @@
+/*
+ * db.h: the SQLite store. Opening, pragmas, migrations, transactions.
+ *
+ * Only db.c and db_<aggregate>.c include sqlite3.h; everything else calls their functions.
+ * One struct db is one connection: use it from one thread at a time (the daemon gives each
+ * worker thread its own). Schema changes are migrations keyed by PRAGMA user_version.
+ * SQL stays portable (no SQLite-only syntax beyond what a PostgreSQL port can mirror) because
+ * DESIGN.md plans a shared PostgreSQL store later.
+ */
+#ifndef HSMCA_DB_H
+#define HSMCA_DB_H
+
+#include <stdint.h>
+
+struct db;
+struct sqlite3;
+struct sqlite3_stmt;
+
+/* Opens (creating if missing) the database at path with WAL, foreign keys on, busy_timeout, and
+ * applies pending migrations in one transaction each. Refuses a database newer than this binary. */
+int db_open(const char *path, struct db **out);
+void db_close(struct db *db);
+
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. db_rollback is safe to call when no transaction is open. */
+int db_begin(struct db *db);
+int db_commit(struct db *db);
+void db_rollback(struct db *db);
+
+/* 1 when a transaction is open on this connection (audit rows insist on one). */
+int db_in_transaction(struct db *db);
+
+/* The raw connection, for db_<aggregate>.c files only. */
+struct sqlite3 *db_handle(struct db *db);
+
+/* Records a detail naming what failed ("insert certificate") and sqlite's message; returns
+ * HSMCA_E_DB, or HSMCA_E_EXISTS for a UNIQUE/PRIMARY KEY violation. For db_<aggregate>.c files. */
+int db_fail(struct db *db, const char *what);
+
+/* For db_<aggregate>.c files: prepares sql (db_fail detail on error). */
+int db_prepare(struct db *db, const char *sql, struct sqlite3_stmt **st);
+
+/* For db_<aggregate>.c files: malloc'd copy of a text column, NULL for SQL NULL. Returns 0 or
+ * HSMCA_E_NOMEM; *out is NULL for a NULL column. */
+int db_col_strdup(struct sqlite3_stmt *st, int col, char **out);
+
+/* Current time in milliseconds since the epoch (UTC); all stored times use it. */
+int64_t db_now_ms(void);
+
+/* The schema version this binary migrates to. */
+int db_schema_version(void);
+
+#endif
