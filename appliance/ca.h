@@ -1,0 +1,100 @@
+/*
+ * ca.h: certificate authorities of the appliance: create a root, create an intermediate under
+ * another CA of the appliance, import an external CA, list, look up, chain.
+ *
+ * Keys live on the token only (tok.h): a created CA's key is generated there, non-exportable,
+ * with label "ca-<slug>"; an imported key is stored there sensitive and non-extractable.
+ * Each creation writes the cas row and an audit row "ca.created" in ONE transaction; when that
+ * fails, a key this call put on the token is deleted again, so nothing is half-written.
+ * Slugs: see slug.h; a name or slug already in use is refused with HSMCA_E_EXISTS.
+ * Returned struct db_ca records are owned by the caller (db_ca_free).
+ */
+#ifndef HSMCA_CA_H
+#define HSMCA_CA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/x509.h>
+
+#include "buf.h"
+#include "ctx.h"
+#include "db_cas.h"
+#include "x509_build.h"
+
+struct db;
+struct tok;
+
+#define CA_ROOT_DEFAULT_DAYS 3650
+#define CA_INTERMEDIATE_DEFAULT_DAYS 1825
+#define CA_ROOT_DEFAULT_KEY "ec-384"
+#define CA_INTERMEDIATE_DEFAULT_KEY "rsa-2048"
+#define CA_NAME_MAX 64            /* it becomes the CN: ub-common-name */
+#define CA_MAX_DAYS 36500
+#define CA_CHAIN_MAX 16           /* a deeper parent chain is a loop or a corrupt database */
+
+struct ca_create_req {
+	const char *name;         /* display name and subject CN; 1..CA_NAME_MAX characters */
+	const char *key_spec;     /* "rsa-2048" ... "ec-384"; NULL: the default for the kind */
+	int days;                 /* <= 0: the default for the kind */
+	const char *parent_slug;  /* intermediates only */
+	int pathlen;              /* < 0: none (root default); intermediates use 0 when < 0 */
+	const char *actor;        /* audit actor; NULL: "cli" */
+};
+
+/* Self-signed root: basicConstraints critical CA:TRUE (no pathlen unless req->pathlen >= 0),
+ * keyUsage critical keyCertSign, cRLSign, digitalSignature; SKI. */
+int ca_create_root(struct hsmca_ctx *ctx, const struct ca_create_req *req, struct db_ca **out);
+
+/*
+ * Intermediate signed by the CA req->parent_slug (HSMCA_E_NOTFOUND if unknown; HSMCA_E_POLICY
+ * when the parent may not sign CAs (pathlen 0) or has expired). Validity is clipped to the
+ * parent's notAfter. Extensions as a root plus pathlen (default 0), AKI, CDP and AIA
+ * caIssuers of the parent. The intermediate's certificate is also stored in certificates (profile
+ * "subca", issued by the parent) so the parent can revoke it.
+ */
+int ca_create_intermediate(struct hsmca_ctx *ctx, const struct ca_create_req *req, struct db_ca **out);
+
+struct ca_import_req {
+	const char *name;
+	const uint8_t *cert; size_t cert_len;        /* PEM or DER CA certificate */
+	/* exactly one key source: */
+	const uint8_t *key_pem; size_t key_pem_len;  /* unencrypted PEM private key */
+	const uint8_t *p12; size_t p12_len;          /* PKCS#12 with p12_password */
+	const char *p12_password;
+	const char *keyref;                          /* a key already on the token */
+	const char *actor;                           /* NULL: "cli" */
+};
+
+/*
+ * Imports an external CA. Refuses a certificate that is not a CA (no basicConstraints CA:TRUE, or
+ * a keyUsage without keyCertSign) or has expired, and a key whose public key (tok_public_key)
+ * differs from the certificate's (HSMCA_E_POLICY "does not match"). When the issuer is one of
+ * the appliance's CAs (signature verifies), it becomes the parent.
+ */
+int ca_import(struct hsmca_ctx *ctx, const struct ca_import_req *req, struct db_ca **out);
+
+/* All CAs by id; free with db_ca_list_free(). */
+int ca_list(struct hsmca_ctx *ctx, struct db_ca ***cas, size_t *n);
+
+/* HSMCA_E_NOTFOUND ("unknown CA 'x'") when absent. */
+int ca_get_by_slug(struct hsmca_ctx *ctx, const char *slug, struct db_ca **out);
+int ca_get_by_id(struct hsmca_ctx *ctx, int64_t id, struct db_ca **out);
+
+/* The DER certificates from ca up to its root (as far as parents are known to the appliance):
+ * (*ders)[0] is ca's own. Caller frees with ca_chain_free(*ders, *n). */
+int ca_chain(struct hsmca_ctx *ctx, const struct db_ca *ca, struct buf **ders, size_t *n);
+void ca_chain_free(struct buf *ders, size_t n);
+
+/* Shared with issue.c. A random serial (x509b_random_serial) not yet used in certificates;
+ * retries a few times on the (2^-127) chance of a collision. */
+int ca_new_serial(struct db *db, ASN1_INTEGER **serial, char hex[X509B_SERIAL_HEX]);
+
+/* Shared with issue.c. Takes cert's TBS DER (placeholder algorithm for key_spec), has the token
+ * sign it with keyref, parses the result and checks its signature with verify_key (the issuer's
+ * public key), so a token fault never yields a certificate that does not verify.
+ * *der and *signed_cert belong to the caller (buf_free, X509_free). */
+int ca_sign(struct tok *tok, const char *keyref, const char *key_spec, X509 *cert, EVP_PKEY *verify_key,
+    struct buf *der, X509 **signed_cert);
+
+#endif

@@ -1,0 +1,391 @@
+/*
+ * crl.c: CRL publication (see crl.h).
+ *
+ * May call: crl_der.h (encoding), db_crls.h / db_revocation.h (SQL), tok.h (signing), audit.h.
+ * Must never: build an X509_CRL (memory), or hold the database write lock while streaming and
+ * signing: the entries are read in a read transaction (WAL readers block nobody), signed outside
+ * any transaction, and only the final store takes the write lock, briefly.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "audit.h"
+#include "crl.h"
+#include "crl_der.h"
+#include "db.h"
+#include "db_crls.h"
+#include "db_revocation.h"
+#include "err.h"
+#include "tok.h"
+
+#define CRL_MAX_VALIDITY_DAYS 3650
+#define MS_PER_DAY (86400LL * 1000)
+
+/* The AlgorithmIdentifier tok_sign_data uses for key_spec (tok.h: sha256WithRSAEncryption for RSA,
+ * ecdsa-with-SHA256 for P-256, ecdsa-with-SHA384 for P-384). It must sit inside the TBS before
+ * signing; the token's answer is compared with it afterwards and the CRL rebuilt once with the
+ * token's if they ever differ. XXX(#4): a tok_sigalg(keyref) in tok.h would make this exact. */
+static int
+predict_algid(const char *key_spec, struct buf *out)
+{
+	X509_ALGOR *alg = NULL;
+	unsigned char *der = NULL;
+	int nid, len, rc = HSMCA_E_INTERNAL;
+
+	out->data = NULL;
+	out->len = 0;
+	if (key_spec != NULL && strncmp(key_spec, "rsa-", 4) == 0)
+		nid = NID_sha256WithRSAEncryption;
+	else if (key_spec != NULL && strcmp(key_spec, "ec-256") == 0)
+		nid = NID_ecdsa_with_SHA256;
+	else if (key_spec != NULL && strcmp(key_spec, "ec-384") == 0)
+		nid = NID_ecdsa_with_SHA384;
+	else
+		return err_set(HSMCA_E_POLICY, "CRL: unsupported CA key type '%s'", key_spec ? key_spec : "?");
+	if ((alg = X509_ALGOR_new()) == NULL ||
+	    !X509_ALGOR_set0(alg, OBJ_nid2obj(nid), nid == NID_sha256WithRSAEncryption ? V_ASN1_NULL :
+	    V_ASN1_UNDEF, NULL) || (len = i2d_X509_ALGOR(alg, &der)) <= 0) {
+		rc = HSMCA_E_NOMEM;
+		goto out;
+	}
+	rc = buf_set(out, der, (size_t)len);
+out:
+	OPENSSL_free(der);
+	X509_ALGOR_free(alg);
+	return rc;
+}
+
+/* Checks sig over tbs with the CA certificate's key and the digest algid names, so a token fault
+ * never publishes a CRL that does not verify. */
+static int
+verify_sig(X509 *cacert, const struct buf *algid, const uint8_t *tbs, size_t tbs_len, const struct buf *sig)
+{
+	const unsigned char *p = algid->data;
+	X509_ALGOR *alg = d2i_X509_ALGOR(NULL, &p, (long)algid->len);
+	const ASN1_OBJECT *obj = NULL;
+	EVP_MD_CTX *md = NULL;
+	int md_nid, pk_nid, rc = HSMCA_E_INTERNAL;
+
+	if (alg == NULL || p != algid->data + algid->len) {
+		rc = err_set(HSMCA_E_TOKEN, "CRL: the token returned a malformed signature algorithm");
+		goto out;
+	}
+	X509_ALGOR_get0(&obj, NULL, NULL, alg);
+	if (!OBJ_find_sigid_algs(OBJ_obj2nid(obj), &md_nid, &pk_nid) || md_nid == NID_undef) {
+		rc = err_set(HSMCA_E_TOKEN, "CRL: the token used an unexpected signature algorithm");
+		goto out;
+	}
+	if ((md = EVP_MD_CTX_new()) == NULL) {
+		rc = HSMCA_E_NOMEM;
+		goto out;
+	}
+	if (EVP_DigestVerifyInit(md, NULL, EVP_get_digestbynid(md_nid), NULL, X509_get0_pubkey(cacert)) != 1 ||
+	    EVP_DigestVerify(md, sig->data, sig->len, tbs, tbs_len) != 1) {
+		rc = err_set(HSMCA_E_TOKEN, "CRL: the token's signature does not verify with the CA certificate");
+		goto out;
+	}
+	rc = 0;
+out:
+	ERR_clear_error();
+	EVP_MD_CTX_free(md);
+	X509_ALGOR_free(alg);
+	return rc;
+}
+
+/* CRL entries and leaves must carry the same key identifier: the CA's SKI, or (as x509_build.c
+ * does for AKIs when a CA has no SKI) the SHA-1 of its public key. */
+static int
+ca_keyid(X509 *cacert, uint8_t out[EVP_MAX_MD_SIZE], size_t *len)
+{
+	const ASN1_OCTET_STRING *ski = X509_get0_subject_key_id(cacert);
+	unsigned int l = 0;
+
+	if (ski != NULL && ASN1_STRING_length(ski) > 0 && ASN1_STRING_length(ski) <= 64) {
+		*len = (size_t)ASN1_STRING_length(ski);
+		memcpy(out, ASN1_STRING_get0_data(ski), *len);
+		return 0;
+	}
+	if (!X509_pubkey_digest(cacert, EVP_sha1(), out, &l))
+		return err_set(HSMCA_E_INTERNAL, "CRL: cannot hash the CA public key");
+	*len = l;
+	return 0;
+}
+
+static int
+add_entry(const char *serial_hex, int64_t revoked_at_ms, int reason, void *arg)
+{
+	struct crl_der *w = arg;
+
+	/* A reason outside CRLReason (only a corrupt row could hold one) must not stop the CA's
+	 * whole CRL: the entry is still listed, as unspecified. */
+	if (reason < 0 || reason > CRL_DER_REASON_MAX || reason == 7)
+		reason = 0;
+	return crl_der_add_hex(w, serial_hex, revoked_at_ms / 1000, reason);
+}
+
+struct build {
+	struct db_crls_ca_state st;
+	int64_t this_update;      /* seconds */
+	int64_t next_update;
+	uint64_t entries;
+	struct buf der;           /* the signed CertificateList */
+};
+
+/* One snapshot, one build, one signature. *rebuild_with gets the token's algorithm when it did
+ * not sign with the one put into the TBS (the caller then builds again with it). */
+static int
+build_once(struct hsmca_ctx *ctx, const struct db_ca *ca, X509 *cacert, const struct buf *algid,
+    struct build *b, struct buf *rebuild_with)
+{
+	struct crl_der_params p;
+	struct crl_der *w = NULL;
+	unsigned char *name = NULL;
+	uint8_t kid[EVP_MAX_MD_SIZE];
+	size_t kid_len, max_hex = 0;
+	uint64_t n = 0, n_reason = 0;
+	const uint8_t *tbs;
+	size_t tbs_len;
+	struct buf sig = { 0 }, token_alg = { 0 };
+	int name_len, days, rc = HSMCA_E_INTERNAL;
+
+	if ((name_len = i2d_X509_NAME(X509_get_subject_name(cacert), &name)) <= 0)
+		return HSMCA_E_NOMEM;
+	if ((rc = ca_keyid(cacert, kid, &kid_len)) != 0)
+		goto out;
+	if ((rc = db_crls_read_begin(ctx->db)) != 0)
+		goto out;
+	if ((rc = db_crls_ca_state(ctx->db, ca->id, &b->st)) != 0 ||
+	    (rc = db_crls_revoked_stats(ctx->db, ca->id, &n, &max_hex, &n_reason)) != 0)
+		goto out;
+	days = b->st.validity_days > 0 ? b->st.validity_days : ctx->cfg.crl_validity_days;
+	if (days < 1 || days > CRL_MAX_VALIDITY_DAYS) {
+		rc = err_set(HSMCA_E_POLICY, "CRL validity of %d days for CA %s is out of range", days, ca->slug);
+		goto out;
+	}
+	b->this_update = db_now_ms() / 1000;
+	b->next_update = b->this_update + (int64_t)days * 86400;
+	memset(&p, 0, sizeof(p));
+	p.sigalg = algid->data;
+	p.sigalg_len = algid->len;
+	p.issuer = name;
+	p.issuer_len = (size_t)name_len;
+	p.this_update = b->this_update;
+	p.next_update = b->next_update;
+	p.aki_keyid = kid;
+	p.aki_keyid_len = kid_len;
+	p.crl_number = (uint64_t)b->st.crl_number + 1;
+	if ((rc = crl_der_begin(&p, crl_der_reserve_hint(n, (max_hex + 1) / 2, n_reason), &w)) != 0 ||
+	    (rc = db_crls_revoked_walk(ctx->db, ca->id, add_entry, w)) != 0)
+		goto out;
+	b->entries = crl_der_count(w);
+	/* End the read snapshot before signing: a slow token must not pin the WAL. */
+	if ((rc = db_commit(ctx->db)) != 0)
+		goto out;
+	if ((rc = crl_der_tbs(w, &tbs, &tbs_len)) != 0)
+		goto out;
+	if ((rc = tok_sign_data(ctx->tok, ca->keyref, tbs, tbs_len, &sig, &token_alg)) != 0)
+		goto out;
+	if (token_alg.len != algid->len || memcmp(token_alg.data, algid->data, algid->len) != 0) {
+		*rebuild_with = token_alg;
+		token_alg.data = NULL;
+		token_alg.len = 0;
+		rc = HSMCA_E_BUSY;   /* internal signal to the caller: build again */
+		goto out;
+	}
+	if ((rc = verify_sig(cacert, algid, tbs, tbs_len, &sig)) != 0)
+		goto out;
+	rc = crl_der_finish(w, sig.data, sig.len, &b->der);
+out:
+	db_rollback(ctx->db);
+	buf_free(&sig);
+	buf_free(&token_alg);
+	crl_der_free(w);
+	OPENSSL_free(name);
+	return rc;
+}
+
+static int
+store(struct hsmca_ctx *ctx, const struct db_ca *ca, const char *actor, struct build *b, struct crl_info *info)
+{
+	struct db_crl row;
+	char details[160];
+	int64_t id, next_due, validity_ms;
+	int still_due, rc;
+
+	memset(&row, 0, sizeof(row));
+	row.ca_id = ca->id;
+	row.number = b->st.crl_number + 1;
+	row.this_update_ms = b->this_update * 1000;
+	row.next_update_ms = b->next_update * 1000;
+	row.entry_count = (int64_t)b->entries;
+	row.der = b->der;
+	validity_ms = row.next_update_ms - row.this_update_ms;
+	next_due = row.this_update_ms + validity_ms / CRL_REFRESH_DIVISOR;
+	snprintf(details, sizeof(details), "{\"number\":%lld,\"entries\":%llu,\"bytes\":%zu}",
+	    (long long)row.number, (unsigned long long)b->entries, b->der.len);
+	if ((rc = db_begin(ctx->db)) != 0)
+		return rc;
+	if ((rc = db_crls_store(ctx->db, b->st.crl_number, &row, b->st.due_ms, b->st.has_due, next_due, &id,
+	    &still_due)) != 0 ||
+	    (rc = audit_write(ctx->db, actor, NULL, "crl.published", ca->slug, details)) != 0 ||
+	    (rc = db_commit(ctx->db)) != 0) {
+		db_rollback(ctx->db);
+		return rc;
+	}
+	if (info != NULL) {
+		info->crl_id = id;
+		info->number = row.number;
+		info->this_update_ms = row.this_update_ms;
+		info->next_update_ms = row.next_update_ms;
+		info->entries = b->entries;
+		info->der_len = b->der.len;
+	}
+	return 0;
+}
+
+int
+crl_publish(struct hsmca_ctx *ctx, const struct db_ca *ca, const char *actor, struct crl_info *info)
+{
+	const unsigned char *p;
+	X509 *cacert = NULL;
+	struct buf algid = { 0 }, other = { 0 };
+	struct build b;
+	int attempt, rebuilt = 0, rc = HSMCA_E_INTERNAL;
+
+	memset(&b, 0, sizeof(b));
+	if (info != NULL)
+		memset(info, 0, sizeof(*info));
+	if (ctx->tok == NULL)
+		return err_set(HSMCA_E_TOKEN, "CRL: the token is not open");
+	if (actor == NULL)
+		actor = "system";
+	p = ca->cert_der.data;
+	if ((cacert = d2i_X509(NULL, &p, (long)ca->cert_der.len)) == NULL ||
+	    p != ca->cert_der.data + ca->cert_der.len) {
+		rc = err_set(HSMCA_E_DB, "CRL: the stored certificate of CA %s does not parse", ca->slug);
+		goto out;
+	}
+	if ((rc = predict_algid(ca->key_spec, &algid)) != 0)
+		goto out;
+	for (attempt = 0; attempt < CRL_PUBLISH_ATTEMPTS; attempt++) {
+		buf_free(&b.der);
+		rc = build_once(ctx, ca, cacert, &algid, &b, &other);
+		if (rc == HSMCA_E_BUSY && other.data != NULL && !rebuilt) {
+			buf_free(&algid);
+			algid = other;
+			other.data = NULL;
+			other.len = 0;
+			rebuilt = 1;
+			attempt--;
+			continue;
+		}
+		if (rc == HSMCA_E_BUSY && other.data != NULL) {
+			rc = err_set(HSMCA_E_TOKEN, "CRL: the token keeps changing its signature algorithm");
+			goto out;
+		}
+		if (rc != 0)
+			goto out;
+		rc = store(ctx, ca, actor, &b, info);
+		if (rc != HSMCA_E_CONFLICT)
+			goto out;
+		/* Another publisher stored this number first: build again from a newer snapshot. */
+	}
+	err_set(rc, "CRL for CA %s: other publishers kept winning; it stays due", ca->slug);
+out:
+	buf_free(&b.der);
+	buf_free(&algid);
+	buf_free(&other);
+	X509_free(cacert);
+	return rc;
+}
+
+int
+crl_publish_slug(struct hsmca_ctx *ctx, const char *slug, const char *actor, struct crl_info *info)
+{
+	struct db_ca *ca = NULL;
+	int rc;
+
+	if ((rc = db_cas_get_by_slug(ctx->db, slug, &ca)) != 0)
+		return rc;
+	rc = crl_publish(ctx, ca, actor, info);
+	db_ca_free(ca);
+	return rc;
+}
+
+int
+crl_mark_dirty(struct hsmca_ctx *ctx, int64_t ca_id)
+{
+	return db_revocation_mark_crl_due(ctx->db, ca_id, db_now_ms());
+}
+
+int
+crl_publish_due(struct hsmca_ctx *ctx, int64_t now_ms, size_t *n_published)
+{
+	int64_t *ids = NULL;
+	size_t n = 0, i, done = 0;
+	struct db_ca *ca;
+	int rc, first = 0;
+
+	if (n_published != NULL)
+		*n_published = 0;
+	if ((rc = db_crls_due(ctx->db, now_ms, &ids, &n)) != 0)
+		return rc;
+	for (i = 0; i < n; i++) {
+		ca = NULL;
+		if ((rc = db_cas_get_by_id(ctx->db, ids[i], &ca)) == 0)
+			rc = crl_publish(ctx, ca, "system", NULL);
+		db_ca_free(ca);
+		if (rc == 0)
+			done++;
+		else if (first == 0)
+			first = rc;
+	}
+	free(ids);
+	if (n_published != NULL)
+		*n_published = done;
+	return first;
+}
+
+int
+crl_latest(struct hsmca_ctx *ctx, const char *slug, struct db_crl **out)
+{
+	struct db_ca *ca = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((rc = db_cas_get_by_slug(ctx->db, slug, &ca)) != 0)
+		return rc;
+	rc = db_crls_latest(ctx->db, ca->id, 1, out);
+	db_ca_free(ca);
+	return rc;
+}
+
+int
+crl_pem(const struct buf *der, struct buf *pem)
+{
+	BIO *bio = NULL;
+	char *data = NULL;
+	long len;
+	int rc = HSMCA_E_NOMEM;
+
+	pem->data = NULL;
+	pem->len = 0;
+	/* PEM_write_bio with the raw DER: no parsing (and no X509_CRL in memory) needed. */
+	if ((bio = BIO_new(BIO_s_mem())) == NULL ||
+	    PEM_write_bio(bio, PEM_STRING_X509_CRL, "", der->data, (long)der->len) <= 0)
+		goto out;
+	if ((len = BIO_get_mem_data(bio, &data)) <= 0)
+		goto out;
+	rc = buf_set(pem, data, (size_t)len);
+out:
+	BIO_free(bio);
+	return rc;
+}

@@ -1,0 +1,482 @@
+/*
+ * db.c: open the SQLite store, set its pragmas, run migrations, wrap transactions (see db.h).
+ *
+ * May call: sqlite3, err.h. Must never: hold SQL for one aggregate (that lives in db_<x>.c).
+ *
+ * Durability: journal_mode=WAL with synchronous=FULL. In WAL mode NORMAL is safe against an
+ * application crash but a power loss or kernel panic may roll back the last commits; FULL syncs
+ * the WAL on every commit. hsmca promises that a certificate row is committed before the
+ * certificate is handed out (and that an audit row exists for each change), so a commit must
+ * survive power loss: FULL it is. The cost is one fsync per commit, which is why the issue
+ * path batches the certificate, the order and the audit row into one transaction.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "db.h"
+#include "err.h"
+
+#define DB_BUSY_TIMEOUT_MS 5000
+
+struct db {
+	sqlite3 *h;
+};
+
+/*
+ * Migration 1: the whole data model of DESIGN.md, so later issues only add db_<aggregate>.c
+ * files. Conventions: times are INTEGER milliseconds since the epoch (UTC); booleans are
+ * INTEGER 0/1 with a CHECK; enumerations are TEXT with a CHECK listing the values; JSON is TEXT;
+ * every foreign key column has an index (SQLite does not make one, and deletes/joins need it).
+ * A certificate's status (active/expired/revoked) is NOT stored: it is derived when read from
+ * revoked_at and not_after, so it can never go stale.
+ */
+static const char migration_1[] =
+"CREATE TABLE cas ("
+"  id INTEGER PRIMARY KEY,"
+"  name TEXT NOT NULL UNIQUE,"
+"  slug TEXT NOT NULL UNIQUE,"
+"  parent_id INTEGER REFERENCES cas(id),"
+"  kind TEXT NOT NULL CHECK (kind IN ('root','intermediate','imported')),"
+"  subject TEXT NOT NULL,"
+"  cert_der BLOB NOT NULL,"
+"  fingerprint_sha256 TEXT NOT NULL UNIQUE,"
+"  keyref TEXT NOT NULL,"
+"  key_spec TEXT NOT NULL,"
+"  not_before INTEGER NOT NULL,"
+"  not_after INTEGER NOT NULL,"
+"  status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active','disabled','retired')),"
+"  crl_number INTEGER NOT NULL DEFAULT 0,"
+"  crl_validity_days INTEGER,"             /* NULL: configuration default */
+"  crl_next_update INTEGER,"
+"  scep_enabled INTEGER NOT NULL DEFAULT 0 CHECK (scep_enabled IN (0,1)),"
+"  scep_profile TEXT NOT NULL DEFAULT 'client',"
+"  scep_validity_days INTEGER,"
+"  created_at INTEGER NOT NULL"
+");"
+"CREATE INDEX cas_parent_id ON cas(parent_id);"
+
+"CREATE TABLE orders ("
+"  id INTEGER PRIMARY KEY,"
+"  type TEXT NOT NULL CHECK (type IN ('local','csr','scep','renewal')),"
+"  status TEXT NOT NULL CHECK (status IN ('pending','processing','complete','failed')),"
+"  ca_id INTEGER REFERENCES cas(id),"
+"  common_name TEXT,"
+"  requested_by TEXT NOT NULL,"              /* 'user:<name>', 'token:<id>', 'scep:<peer>', 'cli' */
+"  params TEXT NOT NULL DEFAULT '{}',"       /* JSON, never a secret */
+"  error TEXT,"
+"  certificate_id INTEGER REFERENCES certificates(id),"
+"  created_at INTEGER NOT NULL,"
+"  started_at INTEGER,"
+"  finished_at INTEGER"
+");"
+"CREATE INDEX orders_ca_id ON orders(ca_id);"
+"CREATE INDEX orders_certificate_id ON orders(certificate_id);"
+"CREATE INDEX orders_status_created ON orders(status, created_at);"
+
+"CREATE TABLE certificates ("
+"  id INTEGER PRIMARY KEY,"
+"  ca_id INTEGER REFERENCES cas(id),"        /* NULL for a discovered certificate of another issuer */
+"  serial TEXT NOT NULL UNIQUE,"             /* uppercase hex, no colons */
+"  subject TEXT NOT NULL,"                   /* RFC 2253 */
+"  issuer TEXT NOT NULL,"
+"  common_name TEXT,"
+"  sans TEXT NOT NULL DEFAULT '[]',"         /* JSON array of \"DNS:x\", \"IP:y\" */
+"  not_before INTEGER NOT NULL,"
+"  not_after INTEGER NOT NULL,"
+"  key_algorithm TEXT NOT NULL,"             /* rsa-2048, ec-256, ... */
+"  digest TEXT NOT NULL,"                    /* sha256, sha384, ... */
+"  fingerprint_sha256 TEXT NOT NULL UNIQUE,"
+"  source TEXT NOT NULL CHECK (source IN ('managed','discovered')),"
+"  profile TEXT,"
+"  revoked_at INTEGER,"
+"  revocation_reason INTEGER,"
+"  keyref TEXT,"                             /* pkcs11: URI when the key is on the token */
+"  order_id INTEGER REFERENCES orders(id),"
+"  tags TEXT NOT NULL DEFAULT '[]',"
+"  der BLOB NOT NULL,"
+"  created_at INTEGER NOT NULL"
+");"
+"CREATE INDEX certificates_ca_id ON certificates(ca_id);"
+"CREATE INDEX certificates_order_id ON certificates(order_id);"
+"CREATE INDEX certificates_not_after ON certificates(not_after);"
+"CREATE INDEX certificates_common_name ON certificates(common_name);"
+"CREATE INDEX certificates_revoked ON certificates(ca_id, revoked_at);"
+
+"CREATE TABLE crls ("
+"  id INTEGER PRIMARY KEY,"
+"  ca_id INTEGER NOT NULL REFERENCES cas(id),"
+"  number INTEGER NOT NULL,"
+"  this_update INTEGER NOT NULL,"
+"  next_update INTEGER NOT NULL,"
+"  entry_count INTEGER NOT NULL,"
+"  der BLOB NOT NULL,"
+"  created_at INTEGER NOT NULL,"
+"  UNIQUE (ca_id, number)"
+");"
+
+"CREATE TABLE scep_auth ("
+"  id INTEGER PRIMARY KEY,"
+"  name TEXT NOT NULL,"
+"  ca_id INTEGER NOT NULL REFERENCES cas(id),"
+"  secret_hash TEXT NOT NULL,"
+"  enabled INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0,1)),"
+"  reusable INTEGER NOT NULL DEFAULT 0 CHECK (reusable IN (0,1)),"
+"  expires_at INTEGER,"
+"  used_at INTEGER,"
+"  use_count INTEGER NOT NULL DEFAULT 0,"
+"  created_by TEXT,"
+"  created_at INTEGER NOT NULL,"
+"  UNIQUE (ca_id, name)"
+");"
+
+"CREATE TABLE scep_logs ("
+"  id INTEGER PRIMARY KEY,"
+"  at INTEGER NOT NULL,"
+"  peer TEXT,"
+"  ca_id INTEGER REFERENCES cas(id),"
+"  message_type TEXT,"
+"  transaction_id TEXT,"
+"  result TEXT NOT NULL,"                    /* success, failure, pending */
+"  fail_info TEXT,"
+"  order_id INTEGER REFERENCES orders(id),"
+"  request_der BLOB"
+");"
+"CREATE INDEX scep_logs_ca_id_at ON scep_logs(ca_id, at);"
+"CREATE INDEX scep_logs_order_id ON scep_logs(order_id);"
+"CREATE INDEX scep_logs_transaction_id ON scep_logs(transaction_id);"
+
+"CREATE TABLE users ("
+"  id INTEGER PRIMARY KEY,"
+"  username TEXT NOT NULL UNIQUE,"
+"  email TEXT,"
+"  role TEXT NOT NULL CHECK (role IN ('admin','operator','auditor')),"
+"  password_hash TEXT,"
+"  enabled INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0,1)),"
+"  must_change_password INTEGER NOT NULL DEFAULT 0 CHECK (must_change_password IN (0,1)),"
+"  failed_logins INTEGER NOT NULL DEFAULT 0,"
+"  locked INTEGER NOT NULL DEFAULT 0 CHECK (locked IN (0,1)),"
+"  totp_secret_enc BLOB,"
+"  totp_enabled INTEGER NOT NULL DEFAULT 0 CHECK (totp_enabled IN (0,1)),"
+"  last_login_at INTEGER,"
+"  last_login_ip TEXT,"
+"  created_at INTEGER NOT NULL,"
+"  updated_at INTEGER"
+");"
+
+"CREATE TABLE teams ("
+"  id INTEGER PRIMARY KEY,"
+"  name TEXT NOT NULL UNIQUE,"
+"  description TEXT,"
+"  created_at INTEGER NOT NULL"
+");"
+
+"CREATE TABLE team_members ("
+"  team_id INTEGER NOT NULL REFERENCES teams(id) ON DELETE CASCADE,"
+"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+"  PRIMARY KEY (team_id, user_id)"
+");"
+"CREATE INDEX team_members_user_id ON team_members(user_id);"
+
+"CREATE TABLE team_cas ("
+"  team_id INTEGER NOT NULL REFERENCES teams(id) ON DELETE CASCADE,"
+"  ca_id INTEGER NOT NULL REFERENCES cas(id) ON DELETE CASCADE,"
+"  PRIMARY KEY (team_id, ca_id)"
+");"
+"CREATE INDEX team_cas_ca_id ON team_cas(ca_id);"
+
+"CREATE TABLE api_tokens ("
+"  id INTEGER PRIMARY KEY,"
+"  name TEXT NOT NULL,"
+"  token_hash TEXT NOT NULL UNIQUE,"
+"  prefix TEXT NOT NULL,"                    /* first characters, to name a token in logs */
+"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+"  created_at INTEGER NOT NULL,"
+"  expires_at INTEGER,"
+"  last_used_at INTEGER,"
+"  revoked_at INTEGER"
+");"
+"CREATE INDEX api_tokens_user_id ON api_tokens(user_id);"
+
+"CREATE TABLE sessions ("
+"  id INTEGER PRIMARY KEY,"
+"  token_hash TEXT NOT NULL UNIQUE,"
+"  csrf_hash TEXT,"
+"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+"  created_at INTEGER NOT NULL,"
+"  expires_at INTEGER NOT NULL,"
+"  last_seen_at INTEGER,"
+"  ip TEXT,"
+"  user_agent TEXT,"
+"  totp_verified INTEGER NOT NULL DEFAULT 0 CHECK (totp_verified IN (0,1))"
+");"
+"CREATE INDEX sessions_user_id ON sessions(user_id);"
+"CREATE INDEX sessions_expires_at ON sessions(expires_at);"
+
+"CREATE TABLE login_attempts ("
+"  id INTEGER PRIMARY KEY,"
+"  at INTEGER NOT NULL,"
+"  username TEXT NOT NULL,"
+"  ip TEXT,"
+"  result TEXT NOT NULL CHECK (result IN ('success','failure')),"
+"  reason TEXT"
+");"
+"CREATE INDEX login_attempts_username_at ON login_attempts(username, at);"
+"CREATE INDEX login_attempts_ip_at ON login_attempts(ip, at);"
+
+"CREATE TABLE revocation_codes ("
+"  id INTEGER PRIMARY KEY,"
+"  code_hash TEXT NOT NULL,"
+"  certificate_id INTEGER NOT NULL REFERENCES certificates(id) ON DELETE CASCADE,"
+"  user_id INTEGER REFERENCES users(id) ON DELETE CASCADE,"
+"  reason INTEGER,"
+"  attempts INTEGER NOT NULL DEFAULT 0,"
+"  created_at INTEGER NOT NULL,"
+"  expires_at INTEGER NOT NULL,"
+"  used_at INTEGER"
+");"
+"CREATE INDEX revocation_codes_certificate_id ON revocation_codes(certificate_id);"
+"CREATE INDEX revocation_codes_user_id ON revocation_codes(user_id);"
+"CREATE INDEX revocation_codes_expires_at ON revocation_codes(expires_at);"
+
+/* No foreign keys on purpose: the audit trail outlives the objects it names. */
+"CREATE TABLE audit ("
+"  id INTEGER PRIMARY KEY,"
+"  at INTEGER NOT NULL,"
+"  actor TEXT NOT NULL,"
+"  ip TEXT,"
+"  event TEXT NOT NULL,"
+"  object TEXT,"
+"  details TEXT NOT NULL DEFAULT '{}',"
+"  prev_hash TEXT NOT NULL,"
+"  hash TEXT NOT NULL UNIQUE"
+");"
+"CREATE INDEX audit_at ON audit(at);"
+"CREATE INDEX audit_event ON audit(event);"
+
+"CREATE TABLE endpoints ("
+"  id INTEGER PRIMARY KEY,"
+"  host TEXT NOT NULL,"
+"  port INTEGER NOT NULL DEFAULT 0,"         /* 0 with a path: a file on the appliance's host */
+"  path TEXT NOT NULL DEFAULT '',"
+"  category TEXT NOT NULL CHECK (category IN ('automatable','unsecured','discovered')),"
+"  last_scan_at INTEGER,"
+"  last_error TEXT,"
+"  certificate_id INTEGER REFERENCES certificates(id) ON DELETE SET NULL,"
+"  tags TEXT NOT NULL DEFAULT '[]',"
+"  created_at INTEGER NOT NULL,"
+"  UNIQUE (host, port, path)"
+");"
+"CREATE INDEX endpoints_certificate_id ON endpoints(certificate_id);";
+
+static const char *const migrations[] = {
+	migration_1,
+};
+
+#define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+int
+db_schema_version(void)
+{
+	return N_MIGRATIONS;
+}
+
+int64_t
+db_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+sqlite3 *
+db_handle(struct db *db)
+{
+	return db->h;
+}
+
+int
+db_fail(struct db *db, const char *what)
+{
+	int ext = sqlite3_extended_errcode(db->h);
+
+	if (ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY)
+		return err_set(HSMCA_E_EXISTS, "database: %s: %s", what, sqlite3_errmsg(db->h));
+	if ((ext & 0xff) == SQLITE_BUSY)
+		return err_set(HSMCA_E_BUSY, "database: %s: %s", what, sqlite3_errmsg(db->h));
+	return err_set(HSMCA_E_DB, "database: %s: %s", what, sqlite3_errmsg(db->h));
+}
+
+int
+db_prepare(struct db *db, const char *sql, sqlite3_stmt **st)
+{
+	*st = NULL;
+	if (sqlite3_prepare_v2(db->h, sql, -1, st, NULL) != SQLITE_OK)
+		return db_fail(db, "prepare");
+	return 0;
+}
+
+int
+db_col_strdup(sqlite3_stmt *st, int col, char **out)
+{
+	const unsigned char *t;
+	int n;
+
+	*out = NULL;
+	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+		return 0;
+	t = sqlite3_column_text(st, col);
+	n = sqlite3_column_bytes(st, col);
+	if (t == NULL)
+		return HSMCA_E_NOMEM;
+	*out = malloc((size_t)n + 1);
+	if (*out == NULL)
+		return HSMCA_E_NOMEM;
+	memcpy(*out, t, (size_t)n);
+	(*out)[n] = '\0';
+	return 0;
+}
+
+static int
+db_exec(struct db *db, const char *sql, const char *what)
+{
+	if (sqlite3_exec(db->h, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return db_fail(db, what);
+	return 0;
+}
+
+int
+db_begin(struct db *db)
+{
+	/* IMMEDIATE takes the write lock now, so busy_timeout applies here and not at a later
+	 * statement where a SQLITE_BUSY could not be retried. */
+	return db_exec(db, "BEGIN IMMEDIATE", "begin transaction");
+}
+
+int
+db_commit(struct db *db)
+{
+	return db_exec(db, "COMMIT", "commit");
+}
+
+void
+db_rollback(struct db *db)
+{
+	if (db != NULL && !sqlite3_get_autocommit(db->h))
+		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int
+db_in_transaction(struct db *db)
+{
+	return !sqlite3_get_autocommit(db->h);
+}
+
+static int
+db_user_version(struct db *db, int *version)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(db->h, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+		return db_fail(db, "read user_version");
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		rc = db_fail(db, "read user_version");
+		sqlite3_finalize(st);
+		return rc;
+	}
+	*version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return 0;
+}
+
+/* Each migration and its user_version bump commit together, so a crash mid-way leaves the
+ * previous version intact. The version is re-read inside the write lock: two processes opening
+ * a fresh database at once must not both apply migration 1. */
+static int
+db_migrate(struct db *db, const char *path)
+{
+	char sql[64];
+	int version, rc;
+
+	for (;;) {
+		if ((rc = db_begin(db)) != 0)
+			return rc;
+		if ((rc = db_user_version(db, &version)) != 0)
+			goto fail;
+		if (version > N_MIGRATIONS) {
+			rc = err_set(HSMCA_E_CONFLICT, "database %s has schema version %d, newer than this "
+			    "hsmca (%d); use a newer hsmca", path, version, N_MIGRATIONS);
+			goto fail;
+		}
+		if (version < 0) {
+			rc = err_set(HSMCA_E_DB, "database %s has an invalid schema version %d", path, version);
+			goto fail;
+		}
+		if (version == N_MIGRATIONS) {
+			db_rollback(db);
+			return 0;
+		}
+		if ((rc = db_exec(db, migrations[version], "apply migration")) != 0)
+			goto fail;
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", version + 1);
+		if ((rc = db_exec(db, sql, "set user_version")) != 0)
+			goto fail;
+		if ((rc = db_commit(db)) != 0)
+			goto fail;
+	}
+fail:
+	db_rollback(db);
+	return rc;
+}
+
+int
+db_open(const char *path, struct db **out)
+{
+	struct db *db = NULL;
+	int rc = HSMCA_E_INTERNAL;
+
+	*out = NULL;
+	db = calloc(1, sizeof(*db));
+	if (db == NULL)
+		return HSMCA_E_NOMEM;
+	if (sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		rc = err_set(HSMCA_E_DB, "cannot open database %s: %s", path,
+		    db->h != NULL ? sqlite3_errmsg(db->h) : "out of memory");
+		goto out;
+	}
+	sqlite3_extended_result_codes(db->h, 1);
+	if (sqlite3_busy_timeout(db->h, DB_BUSY_TIMEOUT_MS) != SQLITE_OK) {
+		rc = db_fail(db, "busy_timeout");
+		goto out;
+	}
+	/* journal_mode answers a row; sqlite3_exec ignores it. A read-only medium or an old file
+	 * system without shared memory would silently stay in rollback mode, which is still safe. */
+	if ((rc = db_exec(db, "PRAGMA journal_mode=WAL", "journal_mode")) != 0 ||
+	    (rc = db_exec(db, "PRAGMA synchronous=FULL", "synchronous")) != 0 ||
+	    (rc = db_exec(db, "PRAGMA foreign_keys=ON", "foreign_keys")) != 0)
+		goto out;
+	if ((rc = db_migrate(db, path)) != 0)
+		goto out;
+	*out = db;
+	db = NULL;
+	rc = 0;
+out:
+	db_close(db);
+	return rc;
+}
+
+void
+db_close(struct db *db)
+{
+	if (db == NULL)
+		return;
+	/* close_v2: a statement leaked by a bug must not keep the file open forever. */
+	sqlite3_close_v2(db->h);
+	free(db);
+}

@@ -1,0 +1,52 @@
+/*
+ * db_cas.h: the cas table (certificate authorities of this appliance).
+ *
+ * Rows come back as struct db_ca, which every CA operation (ca.h, issue.h) uses as its record.
+ * Ownership: each struct db_ca returned is owned by the caller; free with db_ca_free().
+ */
+#ifndef HSMCA_DB_CAS_H
+#define HSMCA_DB_CAS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+struct db;
+
+struct db_ca {
+	int64_t id;
+	char *name;
+	char *slug;
+	int64_t parent_id;        /* 0: none (a root, or an imported CA whose issuer is not here) */
+	char *kind;               /* "root", "intermediate", "imported" */
+	char *subject;            /* RFC 2253 */
+	struct buf cert_der;
+	char *fingerprint_sha256; /* lowercase hex */
+	char *keyref;             /* pkcs11: URI of the CA private key */
+	char *key_spec;           /* "ec-384", "rsa-2048", ... */
+	int64_t not_before_ms;
+	int64_t not_after_ms;
+	char *status;             /* "active", "disabled", "retired" */
+	int64_t crl_number;
+	int64_t created_at_ms;
+};
+
+void db_ca_free(struct db_ca *ca);
+void db_ca_list_free(struct db_ca **cas, size_t n);
+
+/* Inserts ca (id and created_at are ignored and set here). *id gets the new row id.
+ * HSMCA_E_EXISTS when the name, slug or fingerprint is taken. */
+int db_cas_insert(struct db *db, const struct db_ca *ca, int64_t *id);
+
+/* HSMCA_E_NOTFOUND (detail names the slug or id) when there is no such CA. */
+int db_cas_get_by_slug(struct db *db, const char *slug, struct db_ca **out);
+int db_cas_get_by_id(struct db *db, int64_t id, struct db_ca **out);
+
+/* Whether a CA with this name or slug exists (1/0 in *exists); name or slug may be NULL. */
+int db_cas_exists(struct db *db, const char *name, const char *slug, int *exists);
+
+/* All CAs ordered by id. *cas is an array of n pointers; free with db_ca_list_free(). */
+int db_cas_list(struct db *db, struct db_ca ***cas, size_t *n);
+
+#endif
