@@ -4,6 +4,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <openssl/crypto.h>
 
@@ -70,6 +71,9 @@ main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
+	/* Everything hsmca writes (database, PIN, keys, token files) is for its own user only;
+	 * files meant to be shared (certificates) get their mode explicitly. */
+	umask(077);
 	OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL);
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(argv[1], commands[i].name) == 0)

@@ -9,7 +9,5 @@ state=${HSMCA_STATE:-$top/var}
 if [ ! -f "$state/hsmca.db" ]; then
 	"$top/build/hsmca" init --state "$state"
 fi
-if "$top/build/hsmca" serve --help >/dev/null 2>&1; then
-	exec "$top/build/hsmca" serve --state "$state" "$@"
-fi
-echo "run.sh: this build has no 'serve' command yet; the state folder $state is ready."
+echo "serving: console and API on https://localhost:8443/ (trust $state/tls/ca.pem), SCEP/CRL/OCSP on http://localhost:8080/"
+exec "$top/build/hsmca" serve --state "$state" "$@"
