@@ -21,6 +21,7 @@
 #include "db.h"
 #include "db_certs.h"
 #include "err.h"
+#include "log.h"
 #include "slug.h"
 #include "tok.h"
 
@@ -217,8 +218,10 @@ ca_drop_key(struct hsmca_ctx *ctx, const char *keyref)
 	char saved[512];
 
 	snprintf(saved, sizeof(saved), "%s", err_msg(HSMCA_E_INTERNAL));
+	/* An orphan key costs token space but is harmless (no cas row names it); an operator can
+	 * find it with pkcs11-tool by its "ca-<slug>" label. */
 	if (tok_delete_key(ctx->tok, keyref) != 0)
-		fprintf(stderr, "hsmca: warning: could not delete the unused token key %s\n", keyref);
+		log_msg(LOGL_ERROR, "ca", "token_key.delete.failed", "could not delete the unused key %s", keyref);
 	err_set(HSMCA_E_INTERNAL, "%s", saved);
 }
 

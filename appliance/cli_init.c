@@ -112,7 +112,7 @@ init_admin(struct hsmca_ctx *ctx, const char *username, char **password_out)
 		goto out;
 	rc = db_users_create(ctx->db, username, NULL, "admin", hash, 0, &id);
 	if (rc == 0)
-		rc = audit_write(ctx->db, INIT_ACTOR, NULL, "user.created.success", username,
+		rc = audit_write(ctx->db, INIT_ACTOR, NULL, "user.created", username,
 		    "{\"role\":\"admin\",\"source\":\"init\"}");
 	if (rc == 0)
 		rc = db_commit(ctx->db);

@@ -42,6 +42,7 @@ enum http_auth {
 	HTTP_AUTH_USER           /* a fully authenticated user; roles are checked by the handler */
 };
 
+#define HTTP_MAX_ROUTES 256
 #define HTTP_MAX_PARAMS 4
 #define HTTP_PARAM_MAX 128
 #define HTTP_MAX_HEADERS 6

@@ -22,6 +22,7 @@
 #include "db_certs.h"
 #include "err.h"
 #include "issue.h"
+#include "log.h"
 #include "orders.h"
 #include "tok.h"
 
@@ -391,7 +392,8 @@ issue_with_token_key(struct hsmca_ctx *ctx, const struct issue_key_req *req, str
 out:
 	if (keyref != NULL) {
 		snprintf(saved, sizeof(saved), "%s", err_msg(rc));
-		tok_delete_key(ctx->tok, keyref);
+		if (tok_delete_key(ctx->tok, keyref) != 0)
+			log_msg(LOGL_ERROR, "issue", "token_key.delete.failed", "could not delete the unused key %s", keyref);
 		err_set(rc, "%s", saved);
 	}
 	free(keyref);

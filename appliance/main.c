@@ -8,21 +8,12 @@
 
 #include <openssl/crypto.h>
 
-#include "cli_init.h"
-#include "err.h"
-/* XXX(#2): the guards go once every subcommand file has landed. */
-#if __has_include("cli_ca.h")
 #include "cli_ca.h"
-#define HAVE_CLI_CA 1
-#endif
-#if __has_include("cli_user.h")
+#include "cli_init.h"
+#include "cli_revoke.h"
 #include "cli_user.h"
-#define HAVE_CLI_USER 1
-#endif
-#if __has_include("serve.h")
+#include "err.h"
 #include "serve.h"
-#define HAVE_SERVE 1
-#endif
 
 struct command {
 	const char *name;
@@ -32,19 +23,15 @@ struct command {
 
 static const struct command commands[] = {
 	{ "init", cli_init, "create the token, database, demo CAs and the admin user" },
-#ifdef HAVE_SERVE
 	{ "serve", cli_serve, "run the appliance daemon" },
-#endif
-#ifdef HAVE_CLI_CA
 	{ "ca", cli_ca, "create, import, list and show certificate authorities" },
 	{ "issue", cli_issue, "issue a certificate from a CSR" },
 	{ "csr", cli_csr, "generate a key on the token and print its CSR" },
+	{ "revoke", cli_revoke, "revoke a certificate (asks for a six-digit confirmation code)" },
+	{ "crl", cli_crl, "publish a CA's CRL now" },
 	{ "audit", cli_audit, "verify the audit trail" },
-#endif
-#ifdef HAVE_CLI_USER
 	{ "user", cli_user, "add, change and disable local users" },
 	{ "token", cli_token, "create API tokens" },
-#endif
 };
 
 static void

@@ -152,4 +152,15 @@ int tok_export_pkcs12(struct tok *tok, const char *keyref, const struct buf *cer
     const struct buf *chain_der, size_t n_chain, const char *friendly_name, const char *password,
     int legacy, struct buf *pfx_der);
 
+/*
+ * Seals a small secret that must be recoverable (a TOTP key) under an AES-256 key that never
+ * leaves the token (label "hsmca-seal-v1", made on first use): AES-GCM with a random 96-bit IV,
+ * aad binding it to its purpose (e.g. "totp:user:42") so a sealed value cannot be moved to
+ * another row. sealed = 0x01 || IV || ciphertext || tag. At most TOK_SEAL_MAX bytes of plain.
+ */
+#define TOK_SEAL_MAX 4096
+int tok_seal(struct tok *tok, const char *aad, const uint8_t *plain, size_t plain_len, struct buf *sealed);
+/* HSMCA_E_INVALID when sealed is malformed, or was sealed for another aad or altered. */
+int tok_unseal(struct tok *tok, const char *aad, const uint8_t *sealed, size_t sealed_len, struct buf *plain);
+
 #endif

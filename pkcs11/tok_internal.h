@@ -55,6 +55,7 @@ struct tok {
 	pthread_mutex_t key_lock;   /* libp11 enumeration and the key cache */
 	struct tok_cached_key keys[TOK_KEY_CACHE_MAX];
 	size_t n_keys;
+	CK_OBJECT_HANDLE seal_key;  /* tok_seal's AES key, 0 until first use (under key_lock) */
 };
 
 /* A raw session from the pool (blocks while all are busy) and its return. */

@@ -7,7 +7,7 @@ set -eu
 pkgs="build-essential cmake pkg-config libssl-dev openssl libp11-dev libp11-kit-dev softhsm2 opensc
 libsqlite3-dev sqlite3 libmicrohttpd-dev libjansson-dev libcmocka-dev ca-certificates"
 if [ "${1:-}" = "--test" ]; then
-	pkgs="$pkgs clang libclang-rt-14-dev curl python3 procps"
+	pkgs="$pkgs clang libclang-rt-14-dev curl python3 python3-yaml procps"
 fi
 need=""
 for p in $pkgs; do

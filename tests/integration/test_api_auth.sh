@@ -262,10 +262,44 @@ curl -s "$HTTP_URL/metrics" >"$T/metrics"
 grep -q 'hsmca_http_requests_total{route="POST /api/v1/auth/login",status="200"}' "$T/metrics" || fail "metrics: $(head -20 "$T/metrics")"
 grep -q 'hsmca_token_sign_seconds_bucket{le="+Inf"}' "$T/metrics" || fail "no signing histogram"
 
+step "console cookie: HttpOnly session cookie, CSRF header required for writes"
+hdrs=$(curl -s --cacert "$CACERT" -D - -o "$T/login.json" -H 'Content-Type: application/json' \
+	--data-binary "{\"username\":\"admin\",\"password\":\"$ADMIN_PW\"}" "$HTTPS_URL/api/v1/auth/login")
+echo "$hdrs" | grep -i '^set-cookie: hsmca_session=hsmca_st_' | grep -i httponly | grep -i secure |
+	grep -qi 'samesite=strict' || fail "no HttpOnly/Secure/SameSite=Strict session cookie: $hdrs"
+COOKIE=$(echo "$hdrs" | sed -n 's/^[Ss]et-[Cc]ookie: \(hsmca_session=[^;]*\).*/\1/p')
+CSRF=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["csrf_token"])' "$T/login.json")
+ck() { curl -s --cacert "$CACERT" -o /dev/null -w '%{http_code}' -b "$COOKIE" "$@"; }
+[ "$(ck "$HTTPS_URL/api/v1/auth/me")" = 200 ] || fail "cookie GET refused"
+[ "$(ck -X POST "$HTTPS_URL/api/v1/auth/logout")" = 403 ] || fail "cookie POST without CSRF header accepted"
+[ "$(ck -X POST -H "X-CSRF-Token: wrong" "$HTTPS_URL/api/v1/auth/logout")" = 403 ] || fail "wrong CSRF accepted"
+[ "$(ck -X POST -H "X-CSRF-Token: $CSRF" "$HTTPS_URL/api/v1/auth/logout")" = 204 ] || fail "cookie logout refused"
+[ "$(ck "$HTTPS_URL/api/v1/auth/me")" = 401 ] || fail "cookie still valid after logout"
+
+step "restart with totp_required: only enrolment is open until TOTP is set up"
+serve_stop
+HSMCA_TOTP_REQUIRED=1 serve_start "$S"
+login admin "$ADMIN_PW"
+ADMIN=$TOKEN_OUT
+[ "$(jget 'j["totp_enrollment_required"]')" = true ] || fail "enrolment not required: $BODY"
+api GET /api/v1/users "" "$ADMIN"
+expect 403 forbidden
+api POST /api/v1/auth/totp/enroll "" "$ADMIN"
+expect 200
+ASECRET=$(jget 'j["secret"]')
+totp_settle
+api POST /api/v1/auth/totp/confirm "{\"code\":\"$(totp "$ASECRET")\"}" "$ADMIN"
+expect 200
+api GET /api/v1/users "" "$ADMIN"
+expect 200
+# API tokens are for automation: totp_required does not gate them.
+api GET /api/v1/users "" "$CLI_TOK"
+expect 200
+
 step "graceful stop; no secret in the log"
 serve_stop
 grep -q 'event=serve.stopped' "$T/serve.log" || fail "no clean stop in the log"
-for secret in "$ADMIN_PW" olivia-pass-1 gen-new-pass-1 "$ADMIN" "$TOK" "$CLI_TOK" "$SECRET"; do
+for secret in "$ADMIN_PW" olivia-pass-1 gen-new-pass-1 "$ADMIN" "$TOK" "$CLI_TOK" "$SECRET" "$ASECRET" "$CSRF" "${COOKIE#*=}"; do
 	grep -qF -- "$secret" "$T/serve.log" && fail "a secret is in the log"
 done
 grep -q 'event=request .*path=/api/v1/users status=200 duration_ms=[0-9]* actor=user:admin' "$T/serve.log" ||

@@ -150,11 +150,15 @@ test_schema_and_pragmas(void **state)
 	assert_int_equal(scalar(fx->db, "PRAGMA foreign_keys"), 1);
 	assert_int_equal(scalar(fx->db, "PRAGMA synchronous"), 2);   /* FULL */
 	assert_int_equal(scalar(fx->db, "PRAGMA busy_timeout"), 5000);
-	/* Every foreign key column is indexed (or leads a primary key / unique constraint). */
+	/* Every foreign key column is indexed: it leads an index (or a primary key / unique
+	 * constraint), or it is the table's INTEGER PRIMARY KEY (the rowid itself). */
 	assert_int_equal(scalar(fx->db,
 	    "SELECT count(*) FROM sqlite_master m, pragma_foreign_key_list(m.name) f "
 	    "WHERE m.type='table' AND NOT EXISTS (SELECT 1 FROM pragma_index_list(m.name) il, "
-	    "pragma_index_info(il.name) ii WHERE ii.seqno = 0 AND ii.name = f.\"from\")"), 0);
+	    "pragma_index_info(il.name) ii WHERE ii.seqno = 0 AND ii.name = f.\"from\") "
+	    "AND NOT EXISTS (SELECT 1 FROM pragma_table_info(m.name) ti WHERE ti.name = f.\"from\" "
+	    "AND ti.pk = 1 AND upper(ti.type) = 'INTEGER' "
+	    "AND (SELECT count(*) FROM pragma_table_info(m.name) WHERE pk > 0) = 1)"), 0);
 }
 
 static void
