@@ -22,6 +22,7 @@
 #include "json_in.h"
 #include "passwd.h"
 #include "totp.h"
+#include "totp_store.h"
 
 #define TOTP_ISSUER "hsmca"
 
@@ -42,7 +43,7 @@ api_auth_login(struct req *req, struct resp *resp)
 	    (rc = json_in_str(body, "password", 1, 1, PASSWD_MAX_LEN, 0, &password)) != 0 ||
 	    (rc = json_in_str(body, "totp", 0, 0, 16, 0, &totp)) != 0)
 		goto out;
-	rc = auth_login(req->db, req->cfg, username, password, totp, req->peer_ip,
+	rc = auth_login(req->db, req->tok, req->cfg, username, password, totp, req->peer_ip,
 	    req_header(req, "User-Agent"), &lr, &code);
 	if (rc != 0) {
 		if (code == NULL || rc == HSMCA_E_DB || rc == HSMCA_E_BUSY || rc == HSMCA_E_NOMEM ||
@@ -146,6 +147,7 @@ api_auth_totp_enroll(struct req *req, struct resp *resp)
 {
 	unsigned char secret[TOTP_SECRET_LEN];
 	struct db_user *u = NULL;
+	struct buf sealed = { 0 };
 	char *b32 = NULL, *uri = NULL;
 	int rc;
 
@@ -168,7 +170,11 @@ api_auth_totp_enroll(struct req *req, struct resp *resp)
 	 * who never finishes enrolment is not locked out. */
 	if ((rc = db_begin(req->db)) != 0)
 		goto out;
-	if ((rc = db_users_set_totp(req->db, u->id, secret, sizeof(secret), 0)) != 0 ||
+	if ((rc = totp_store_seal(req->tok, u->id, secret, sizeof(secret), &sealed)) != 0) {
+		db_rollback(req->db);
+		goto out;
+	}
+	if ((rc = db_users_set_totp(req->db, u->id, sealed.data, sealed.len, 0)) != 0 ||
 	    (rc = audit_write(req->db, api_actor(req), req->peer_ip, "user.totp.enrollment_started",
 	    api_actor(req), NULL)) != 0 || (rc = db_commit(req->db)) != 0) {
 		db_rollback(req->db);
@@ -178,6 +184,7 @@ api_auth_totp_enroll(struct req *req, struct resp *resp)
 	    "algorithm", "SHA1", "digits", TOTP_DIGITS, "period", TOTP_STEP_S));
 out:
 	OPENSSL_cleanse(secret, sizeof(secret));
+	buf_free(&sealed);
 	if (b32 != NULL)
 		OPENSSL_clear_free(b32, strlen(b32));
 	if (uri != NULL)
@@ -205,8 +212,10 @@ api_auth_totp_confirm(struct req *req, struct resp *resp)
 		    "no enrolment in progress; POST /api/v1/auth/totp/enroll first");
 		goto out;
 	}
-	if ((rc = totp_verify(u->totp_secret, u->totp_secret_len, (int64_t)time(NULL), code, NULL)) != 0) {
-		rc = err_set(HSMCA_E_INVALID, "the two-factor code is wrong or expired");
+	if ((rc = totp_store_verify(req->tok, u->id, u->totp_secret, u->totp_secret_len, (int64_t)time(NULL), code,
+	    NULL)) != 0) {
+		if (rc == HSMCA_E_AUTH)
+			rc = err_set(HSMCA_E_INVALID, "the two-factor code is wrong or expired");
 		goto out;
 	}
 	if ((rc = db_begin(req->db)) != 0)

@@ -31,6 +31,7 @@
 #include "log.h"
 #include "passwd.h"
 #include "totp.h"
+#include "totp_store.h"
 
 /* last_seen_at / last_used_at are refreshed at most this often: a write (and, with
  * synchronous=FULL, an fsync) on every API call would cap the request rate at the disk's. */
@@ -199,7 +200,7 @@ fill_actor(const struct db_user *u, struct auth_actor *a)
 }
 
 int
-auth_login(struct db *db, const struct config *cfg, const char *username, const char *password,
+auth_login(struct db *db, struct tok *tok, const struct config *cfg, const char *username, const char *password,
     const char *totp, const char *ip, const char *user_agent, struct auth_login_result *out,
     const char **reason_code)
 {
@@ -250,7 +251,8 @@ auth_login(struct db *db, const struct config *cfg, const char *username, const 
 			rc = err_set(HSMCA_E_AUTH, "a two-factor code is required for this account");
 			goto out;
 		}
-		if (totp_verify(u->totp_secret, u->totp_secret_len, (int64_t)time(NULL), totp, NULL) != 0) {
+		if (totp_store_verify(tok, u->id, u->totp_secret, u->totp_secret_len, (int64_t)time(NULL), totp,
+		    NULL) != 0) {
 			record_attempt(db, username, u, ip, 0, "bad_totp", 1, cfg->login_max_failures, &locked);
 			code = "invalid_totp";
 			rc = err_set(HSMCA_E_AUTH, "the two-factor code is wrong or expired");

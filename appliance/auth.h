@@ -21,6 +21,7 @@
 
 struct config;
 struct db;
+struct tok;
 
 enum auth_role {
 	AUTH_ROLE_ADMIN,
@@ -74,7 +75,7 @@ void auth_login_result_clear(struct auth_login_result *r);
  *   HSMCA_E_PERM  account disabled ("account_disabled") or locked ("account_locked")
  * *reason_code (may be NULL) gets a static snake_case code for the error body.
  */
-int auth_login(struct db *db, const struct config *cfg, const char *username, const char *password,
+int auth_login(struct db *db, struct tok *tok, const struct config *cfg, const char *username, const char *password,
     const char *totp, const char *ip, const char *user_agent, struct auth_login_result *out,
     const char **reason_code);
 

@@ -288,6 +288,7 @@ tok_describe(struct tok *tok, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE obj, struct 
 {
 	unsigned char *id = NULL, *label = NULL;
 	size_t id_len, label_len;
+	CK_OBJECT_HANDLE pub_obj;
 	EVP_PKEY *pkey = NULL;
 	enum tok_key_spec spec;
 	char *text;
@@ -306,7 +307,10 @@ tok_describe(struct tok *tok, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE obj, struct 
 	if ((rc = tok_get_bool(tok, s, obj, CKA_EXTRACTABLE, &k->exportable)) != 0 ||
 	    (rc = tok_get_bool(tok, s, obj, CKA_SENSITIVE, &k->sensitive)) != 0)
 		goto out;
-	rc = tok_pkey_from_attrs(tok, s, obj, &pkey);
+	/* EC private key objects carry no CKA_EC_POINT: describe the pair from its public half. */
+	if (tok_find_object(tok, s, CKO_PUBLIC_KEY, id, id_len, &pub_obj) != 0)
+		pub_obj = obj;
+	rc = tok_pkey_from_attrs(tok, s, pub_obj, &pkey);
 	text = strdup(rc == 0 && tok_spec_of_pkey(pkey, &spec) == 0 ? tok_key_spec_name(spec) : "unsupported");
 	k->spec = text;
 	k->label = strdup((char *)label);

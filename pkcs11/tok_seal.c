@@ -167,7 +167,10 @@ tok_unseal(struct tok *tok, const char *aad, const uint8_t *sealed, size_t seale
 		rv = tok->fl->C_DecryptInit(s, &mech, key);
 		if (rv == CKR_OK)
 			rv = tok->fl->C_Decrypt(s, (CK_BYTE_PTR)sealed + 1 + SEAL_IV_LEN, ct_len, out, &out_len);
-		if (rv == CKR_ENCRYPTED_DATA_INVALID || rv == CKR_ENCRYPTED_DATA_LEN_RANGE)
+		/* With the key and IV accepted, a failing decryption means the tag did not verify;
+		 * SoftHSM reports that as a general failure rather than CKR_ENCRYPTED_DATA_INVALID. */
+		if (rv == CKR_ENCRYPTED_DATA_INVALID || rv == CKR_ENCRYPTED_DATA_LEN_RANGE ||
+		    rv == CKR_FUNCTION_FAILED || rv == CKR_GENERAL_ERROR)
 			rc = err_set(HSMCA_E_INVALID, "sealed value was altered or belongs elsewhere");
 		else if (rv != CKR_OK)
 			rc = tok_ckr(HSMCA_E_TOKEN, "C_Decrypt(AES-GCM)", rv);

@@ -430,7 +430,16 @@ tok_pkey_get(struct tok *tok, const char *keyref, EVP_PKEY **pkey)
 			break;
 		}
 	if (found == NULL) {
-		rc = tok_libp11_key(tok, id, id_len, &found);
+		/* libp11 keeps keys it once listed even after they are destroyed: ask the token
+		 * itself whether the key exists before trusting libp11's list. */
+		CK_SESSION_HANDLE s;
+		CK_OBJECT_HANDLE obj;
+
+		tok_session_get(tok, &s);
+		rc = tok_find_object(tok, s, CKO_PRIVATE_KEY, id, id_len, &obj);
+		tok_session_put(tok, s);
+		if (rc == 0)
+			rc = tok_libp11_key(tok, id, id_len, &found);
 		if (rc == 0 && tok->n_keys < TOK_KEY_CACHE_MAX) {
 			memcpy(tok->keys[tok->n_keys].id, id, id_len);
 			tok->keys[tok->n_keys].id_len = id_len;
