@@ -200,6 +200,7 @@ api_auth_totp_confirm(struct req *req, struct resp *resp)
 	struct db_user *u = NULL;
 	const char *code;
 	json_t *body = NULL;
+	int64_t step = 0;
 	int rc;
 
 	if ((rc = api_body(req, keys, &body)) != 0)
@@ -213,7 +214,7 @@ api_auth_totp_confirm(struct req *req, struct resp *resp)
 		goto out;
 	}
 	if ((rc = totp_store_verify(req->tok, u->id, u->totp_secret, u->totp_secret_len, (int64_t)time(NULL), code,
-	    NULL)) != 0) {
+	    &step)) != 0 || (rc = db_users_totp_step_use(req->db, u->id, step)) != 0) {
 		if (rc == HSMCA_E_AUTH)
 			rc = err_set(HSMCA_E_INVALID, "the two-factor code is wrong or expired");
 		goto out;

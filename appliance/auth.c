@@ -207,7 +207,7 @@ auth_login(struct db *db, struct tok *tok, const struct config *cfg, const char 
 	struct db_user *u = NULL;
 	char th[65], ch[65], *token = NULL, *csrf = NULL;
 	int rc = HSMCA_E_INTERNAL, vr, locked = 0;
-	int64_t now, sid = 0;
+	int64_t now, sid = 0, step = 0;
 	const char *code = "invalid_credentials";
 
 	memset(out, 0, sizeof(*out));
@@ -252,15 +252,13 @@ auth_login(struct db *db, struct tok *tok, const struct config *cfg, const char 
 			goto out;
 		}
 		if (totp_store_verify(tok, u->id, u->totp_secret, u->totp_secret_len, (int64_t)time(NULL), totp,
-		    NULL) != 0) {
+		    &step) != 0 || db_users_totp_step_use(db, u->id, step) != 0) {
 			record_attempt(db, username, u, ip, 0, "bad_totp", 1, cfg->login_max_failures, &locked);
 			code = "invalid_totp";
 			rc = err_set(HSMCA_E_AUTH, "the two-factor code is wrong or expired");
 			goto out;
 		}
 	}
-	/* TODO(#3): no replay protection within the ±30 s window: the users table has no column
-	 * for the last accepted TOTP step. */
 	if ((rc = auth_token_new(AUTH_TOKEN_PREFIX_SESSION, &token)) != 0 ||
 	    (rc = auth_token_new("", &csrf)) != 0)
 		goto out;

@@ -21,6 +21,7 @@
 #include "db.h"
 #include "db_certs.h"
 #include "err.h"
+#include "metrics.h"
 #include "log.h"
 #include "slug.h"
 #include "tok.h"
@@ -54,6 +55,7 @@ ca_sign(struct tok *tok, const char *keyref, const char *key_spec, X509 *cert, E
     struct buf *der, X509 **signed_cert)
 {
 	struct buf tbs = { 0 };
+	struct timespec t0, t1;
 	X509 *x = NULL;
 	int rc;
 
@@ -62,7 +64,11 @@ ca_sign(struct tok *tok, const char *keyref, const char *key_spec, X509 *cert, E
 	*signed_cert = NULL;
 	if ((rc = x509b_tbs_der(cert, key_spec, &tbs)) != 0)
 		goto out;
-	if ((rc = tok_sign_certificate(tok, keyref, tbs.data, tbs.len, der)) != 0)
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = tok_sign_certificate(tok, keyref, tbs.data, tbs.len, der);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	metrics_observe_token_sign((double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	if (rc != 0)
 		goto out;
 	if ((rc = x509b_parse_cert(der->data, der->len, &x)) != 0) {
 		rc = err_set(HSMCA_E_TOKEN, "the token returned a malformed certificate");

@@ -315,9 +315,14 @@ static const char migration_2[] =
 "ALTER TABLE scep_logs ADD COLUMN details TEXT NOT NULL DEFAULT '{}';"
 "ALTER TABLE scep_logs ADD COLUMN http_status INTEGER;";
 
+/* The last TOTP time step accepted per user, so a code cannot be replayed within its window. */
+static const char migration_3[] =
+"ALTER TABLE users ADD COLUMN totp_last_step INTEGER NOT NULL DEFAULT 0;";
+
 static const char *const migrations[] = {
 	migration_1,
 	migration_2,
+	migration_3,
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -348,6 +348,28 @@ db_users_reset_login_attempts(struct db *db, int64_t id)
 }
 
 int
+db_users_totp_step_use(struct db *db, int64_t id, int64_t step)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	/* One conditional UPDATE, so two logins racing with the same code cannot both win. */
+	if (sqlite3_prepare_v2(db_handle(db), "UPDATE users SET totp_last_step = ? WHERE id = ? AND "
+	    "totp_last_step < ?", -1, &st, NULL) != SQLITE_OK)
+		return db_fail(db, "prepare totp step");
+	sqlite3_bind_int64(st, 1, step);
+	sqlite3_bind_int64(st, 2, id);
+	sqlite3_bind_int64(st, 3, step);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = db_fail(db, "totp step");
+	else
+		rc = sqlite3_changes(db_handle(db)) == 1 ? 0 :
+		    err_set(HSMCA_E_AUTH, "this two-factor code was already used; wait for the next one");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
 db_users_set_totp(struct db *db, int64_t id, const unsigned char *secret, size_t secret_len,
     int enabled)
 {

@@ -74,6 +74,10 @@ int db_users_reset_login_attempts(struct db *db, int64_t id);
 int db_users_set_totp(struct db *db, int64_t id, const unsigned char *secret, size_t secret_len,
     int enabled);
 
+/* Records TOTP time step `step` as used: HSMCA_E_AUTH when it is not newer than the last one
+ * accepted (a replayed code). */
+int db_users_totp_step_use(struct db *db, int64_t id, int64_t step);
+
 /* Deletes the user (sessions, tokens and memberships go with it by ON DELETE CASCADE). */
 int db_users_delete(struct db *db, int64_t id);
 

@@ -21,6 +21,7 @@
 #include "db_cas.h"
 #include "db_certs.h"
 #include "err.h"
+#include "metrics.h"
 #include "issue.h"
 #include "log.h"
 #include "orders.h"
@@ -312,6 +313,7 @@ issue_run(struct hsmca_ctx *ctx, struct issue_job *job, const char *order_type, 
 	    (rc = audit_write(ctx->db, requested_by, ip, issue_audit_event(order_type), res->serial, details)) != 0 ||
 	    (rc = db_commit(ctx->db)) != 0)
 		goto out;
+	metrics_inc_certificates_issued();
 	res->cert_der = der;
 	der.data = NULL;
 	der.len = 0;

@@ -129,19 +129,29 @@ URI=$(jget 'j["otpauth_uri"]')
 totp_settle
 api POST /api/v1/auth/totp/confirm '{"code":"000000"}' "$OLIVIA"
 [ "$STATUS" = 400 ] || [ "$(totp "$SECRET")" = 000000 ] || fail "a wrong code confirmed enrolment"
-api POST /api/v1/auth/totp/confirm "{\"code\":\"$(totp "$SECRET")\"}" "$OLIVIA"
+CONFIRM_CODE=$(totp "$SECRET")
+api POST /api/v1/auth/totp/confirm "{\"code\":\"$CONFIRM_CODE\"}" "$OLIVIA"
 expect 200
 api POST /api/v1/auth/login '{"username":"olivia","password":"olivia-pass-1"}'
 expect 401 totp_required
 totp_settle
 api POST /api/v1/auth/login "{\"username\":\"olivia\",\"password\":\"olivia-pass-1\",\"totp\":\"$(totp "$SECRET" 3)\"}"
 expect 401 invalid_totp
+# Each time step is accepted once and only moving forward (RFC 6238 §5.2): the code that
+# confirmed enrolment, a replayed code and an older one are refused; the next step (one step of
+# clock skew) is accepted. The ±1 window itself is covered by test_totp.
+login_totp() {
+	api POST /api/v1/auth/login "{\"username\":\"olivia\",\"password\":\"olivia-pass-1\",\"totp\":\"$1\"}"
+}
 totp_settle
-login olivia olivia-pass-1 "$(totp "$SECRET" -1)"
-totp_settle
-login olivia olivia-pass-1 "$(totp "$SECRET" 1)"
-totp_settle
-login olivia olivia-pass-1 "$(totp "$SECRET")"
+login_totp "$CONFIRM_CODE"
+expect 401 invalid_totp
+NEXT_CODE=$(totp "$SECRET" 1)
+login olivia olivia-pass-1 "$NEXT_CODE"
+login_totp "$NEXT_CODE"
+expect 401 invalid_totp
+login_totp "$(totp "$SECRET" -1)"
+expect 401 invalid_totp
 OLIVIA=$TOKEN_OUT
 api POST /api/v1/auth/totp/enroll "" "$OLIVIA"
 expect 409 conflict
