@@ -86,7 +86,7 @@ load_auth(struct req *req, enum auth_action action, struct db_scep_auth **out)
 
 	*out = NULL;
 	if ((rc = req_param_id(req, "id", &id)) != 0)
-		return err_set(HSMCA_E_NOTFOUND, "no SCEP authentication entry has that id");
+		return err_set(HSMCA_E_NOTFOUND, "No SCEP authentication entry has that id");
 	if ((rc = db_scep_auth_get(req->db, id, out)) != 0)
 		return rc;
 	if ((rc = auth_check_ca(req->db, &req->actor, (*out)->ca_id, action)) != 0) {
@@ -121,13 +121,13 @@ api_scep_auth_create(struct req *req, struct resp *resp)
 		if ((rc = api_query_time("expires_at", exp, &expires)) != 0)
 			goto out;
 		if (expires <= db_now_ms()) {
-			rc = err_set(HSMCA_E_INVALID, "'expires_at' is in the past");
+			rc = err_set(HSMCA_E_INVALID, "The expiry time 'expires_at' is in the past");
 			goto out;
 		}
 	}
 	if ((rc = db_cas_get_by_slug(req->db, slug, &ca)) != 0) {
 		if (rc == HSMCA_E_NOTFOUND)
-			rc = err_set(HSMCA_E_INVALID, "no CA has the URL name '%s'", slug);
+			rc = err_set(HSMCA_E_INVALID, "No CA has the URL name '%s'", slug);
 		goto out;
 	}
 	if ((rc = auth_check_ca(req->db, &req->actor, ca->id, AUTH_ISSUE)) != 0)
@@ -168,7 +168,7 @@ api_scep_auth_list(struct req *req, struct resp *resp)
 		return rc;
 	if (slug != NULL) {
 		if ((rc = db_cas_get_by_slug(req->db, slug, &ca)) != 0)
-			return rc == HSMCA_E_NOTFOUND ? err_set(HSMCA_E_INVALID, "no CA has the URL name given in 'ca'") : rc;
+			return rc == HSMCA_E_NOTFOUND ? err_set(HSMCA_E_INVALID, "No CA has the URL name given in 'ca'") : rc;
 		ca_id = ca->id;
 		db_ca_free(ca);
 	}
@@ -408,7 +408,7 @@ logs_list(struct req *req, struct resp *resp, int64_t ca_id)
 	f.ca_id = ca_id;
 	if (ca_id == 0 && slug != NULL) {
 		if ((rc = db_cas_get_by_slug(req->db, slug, &ca)) != 0)
-			return rc == HSMCA_E_NOTFOUND ? err_set(HSMCA_E_INVALID, "no CA has the URL name given in 'ca'") : rc;
+			return rc == HSMCA_E_NOTFOUND ? err_set(HSMCA_E_INVALID, "No CA has the URL name given in 'ca'") : rc;
 		f.ca_id = ca->id;
 		db_ca_free(ca);
 	}
@@ -417,7 +417,7 @@ logs_list(struct req *req, struct resp *resp, int64_t ca_id)
 	f.transaction_id = req_query(req, "transaction_id");
 	if ((f.message_type != NULL && strlen(f.message_type) > 32) || (f.result != NULL && strlen(f.result) > 16) ||
 	    (f.transaction_id != NULL && strlen(f.transaction_id) > 128))
-		return err_set(HSMCA_E_INVALID, "a filter value is too long");
+		return err_set(HSMCA_E_INVALID, "A filter value is too long");
 	if ((t = req_query(req, "since")) != NULL && (rc = api_query_time("since", t, &f.since_ms)) != 0)
 		return rc;
 	if ((t = req_query(req, "until")) != NULL && (rc = api_query_time("until", t, &f.until_ms)) != 0)
@@ -470,12 +470,12 @@ api_scep_logs_get(struct req *req, struct resp *resp)
 	int rc;
 
 	if ((rc = req_param_id(req, "id", &id)) != 0)
-		return err_set(HSMCA_E_NOTFOUND, "no SCEP log entry has that id");
+		return err_set(HSMCA_E_NOTFOUND, "No SCEP log entry has that id");
 	if ((rc = db_scep_log_get(req->db, id, 1, &l)) != 0)
 		return rc;
 	if (!auth_reads_all(&req->actor) &&
 	    (l->ca_id == 0 || (rc = auth_check_ca(req->db, &req->actor, l->ca_id, AUTH_READ)) != 0)) {
-		rc = rc != 0 ? rc : err_set(HSMCA_E_PERM, "not allowed to read this SCEP log entry");
+		rc = rc != 0 ? rc : err_set(HSMCA_E_PERM, "Not allowed to read this SCEP log entry");
 		goto out;
 	}
 	rc = resp_json(resp, 200, log_json(l, 1));
@@ -511,7 +511,7 @@ api_scep_requests_list(struct req *req, struct resp *resp)
 	for (i = 0; statuses[i] != NULL && !ok; i++)
 		ok = strcmp(statuses[i], status) == 0;
 	if (!ok)
-		return err_set(HSMCA_E_INVALID, "'status' must be processing, pending, issued, rejected or failed");
+		return err_set(HSMCA_E_INVALID, "The status filter must be processing, pending, issued, rejected or failed");
 	if ((rc = req_page(req, PAGE_DEFAULT, PAGE_MAX, &limit, &after)) != 0)
 		return rc;
 	if ((rc = db_scep_tx_list(req->db, status, 0, after, limit, &v, &n)) != 0)
@@ -542,7 +542,7 @@ decide(struct req *req, struct resp *resp, int approve)
 	int rc;
 
 	if ((rc = req_param_id(req, "id", &id)) != 0)
-		return err_set(HSMCA_E_NOTFOUND, "no SCEP request has that id");
+		return err_set(HSMCA_E_NOTFOUND, "No SCEP request has that id");
 	if ((rc = db_scep_tx_get_id(req->db, id, 0, &t)) != 0)
 		return rc;
 	if ((rc = auth_check_ca(req->db, &req->actor, t->ca_id, AUTH_ISSUE)) != 0)

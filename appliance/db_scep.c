@@ -85,7 +85,7 @@ db_scep_ca_get(struct db *db, int64_t ca_id, struct db_scep_ca *out)
 	sqlite3_bind_int64(st, 1, ca_id);
 	s = sqlite3_step(st);
 	if (s == SQLITE_DONE) {
-		rc = err_set(HSMCA_E_NOTFOUND, "no CA with id %lld", (long long)ca_id);
+		rc = err_set(HSMCA_E_NOTFOUND, "No CA with id %lld", (long long)ca_id);
 		goto out;
 	}
 	if (s != SQLITE_ROW) {
@@ -253,7 +253,7 @@ auth_one(struct db *db, sqlite3_stmt *st, struct db_scep_auth **out)
 	if (s == SQLITE_ROW)
 		rc = auth_from_row(st, out);
 	else if (s == SQLITE_DONE)
-		rc = err_set(HSMCA_E_NOTFOUND, "no such SCEP authentication entry");
+		rc = err_set(HSMCA_E_NOTFOUND, "No such SCEP authentication entry");
 	else
 		rc = db_fail(db, "read SCEP authentication entry");
 	sqlite3_finalize(st);
@@ -284,7 +284,7 @@ db_scep_auth_insert(struct db *db, const char *name, int64_t ca_id, const char *
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		rc = db_fail(db, "insert SCEP authentication entry");
 		if (rc == HSMCA_E_EXISTS)
-			err_set(rc, "the CA already has a SCEP authentication entry named '%s'", name);
+			err_set(rc, "The CA already has a SCEP authentication entry named '%s'", name);
 	} else {
 		*id = sqlite3_last_insert_rowid(db_handle(db));
 	}
@@ -359,7 +359,7 @@ change_one(struct db *db, sqlite3_stmt *st, const char *what)
 	if (sqlite3_step(st) != SQLITE_DONE)
 		rc = db_fail(db, what);
 	else if (sqlite3_changes(db_handle(db)) == 0)
-		rc = err_set(HSMCA_E_NOTFOUND, "no such SCEP authentication entry");
+		rc = err_set(HSMCA_E_NOTFOUND, "No such SCEP authentication entry");
 	sqlite3_finalize(st);
 	return rc;
 }
@@ -496,7 +496,7 @@ tx_one(struct db *db, sqlite3_stmt *st, int with_der, struct db_scep_tx **out)
 	if (s == SQLITE_ROW)
 		rc = tx_from_row(st, with_der, out);
 	else if (s == SQLITE_DONE)
-		rc = err_set(HSMCA_E_NOTFOUND, "no such SCEP transaction");
+		rc = err_set(HSMCA_E_NOTFOUND, "No such SCEP transaction");
 	else
 		rc = db_fail(db, "read SCEP transaction");
 	sqlite3_finalize(st);
@@ -581,9 +581,9 @@ db_scep_tx_begin(struct db *db, int64_t ca_id, const char *transaction_id, const
 	if ((rc = db_scep_tx_get(db, ca_id, transaction_id, 0, &old)) != 0)
 		return rc == HSMCA_E_NOTFOUND ? err_set(HSMCA_E_BUSY, "SCEP transaction changed meanwhile") : rc;
 	if (strcmp(old->key_sha256, key_sha256) != 0)
-		rc = err_set(HSMCA_E_CONFLICT, "transactionID %s is already in use with another key", transaction_id);
+		rc = err_set(HSMCA_E_CONFLICT, "TransactionID %s is already in use with another key", transaction_id);
 	else
-		rc = err_set(HSMCA_E_BUSY, "transactionID %s is awaiting approval", transaction_id);
+		rc = err_set(HSMCA_E_BUSY, "TransactionID %s is awaiting approval", transaction_id);
 	db_scep_tx_free(old);
 	return rc;
 }
@@ -813,7 +813,7 @@ db_scep_log_get(struct db *db, int64_t id, int with_der, struct db_scep_log **ou
 	if (s == SQLITE_ROW)
 		rc = log_from_row(st, with_der, out);
 	else if (s == SQLITE_DONE)
-		rc = err_set(HSMCA_E_NOTFOUND, "no SCEP log entry %lld", (long long)id);
+		rc = err_set(HSMCA_E_NOTFOUND, "No SCEP log entry %lld", (long long)id);
 	else
 		rc = db_fail(db, "read SCEP log");
 	sqlite3_finalize(st);

@@ -90,7 +90,7 @@ scep_b64_decode(const char *s, size_t max_der, struct buf *out)
 	out->len = 0;
 	/* Bound before decoding: 4 characters carry 3 bytes, plus line breaks. */
 	if (n / 4 * 3 > max_der + max_der / 16 + 64)
-		return err_set(HSMCA_E_TOOLARGE, "the SCEP message is larger than %zu bytes", max_der);
+		return err_set(HSMCA_E_TOOLARGE, "The SCEP message is larger than %zu bytes", max_der);
 	if ((clean = malloc(n + 4)) == NULL)
 		return HSMCA_E_NOMEM;
 	for (i = 0; i < n; i++) {
@@ -106,18 +106,18 @@ scep_b64_decode(const char *s, size_t max_der, struct buf *out)
 			break;
 		else if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
 		    c == '/')) {
-			rc = err_set(HSMCA_E_INVALID, "message= is not base64");
+			rc = err_set(HSMCA_E_INVALID, "Message= is not base64");
 			goto out;
 		}
 		clean[o++] = c;
 	}
 	for (; i < n; i++)
 		if (s[i] != '=' && s[i] != '\r' && s[i] != '\n') {
-			rc = err_set(HSMCA_E_INVALID, "message= has data after its base64 padding");
+			rc = err_set(HSMCA_E_INVALID, "Message= has data after its base64 padding");
 			goto out;
 		}
 	if (o % 4 == 1 || o == 0) {
-		rc = err_set(HSMCA_E_INVALID, "message= is not base64");
+		rc = err_set(HSMCA_E_INVALID, "Message= is not base64");
 		goto out;
 	}
 	pad = (4 - o % 4) % 4;
@@ -130,12 +130,12 @@ scep_b64_decode(const char *s, size_t max_der, struct buf *out)
 	len = EVP_DecodeBlock(der, (const unsigned char *)clean, (int)o);
 	if (len < 0 || (size_t)len < pad) {
 		ERR_clear_error();
-		rc = err_set(HSMCA_E_INVALID, "message= is not base64");
+		rc = err_set(HSMCA_E_INVALID, "Message= is not base64");
 		goto out;
 	}
 	len -= (int)pad;
 	if ((size_t)len > max_der) {
-		rc = err_set(HSMCA_E_TOOLARGE, "the SCEP message is larger than %zu bytes", max_der);
+		rc = err_set(HSMCA_E_TOOLARGE, "The SCEP message is larger than %zu bytes", max_der);
 		goto out;
 	}
 	out->data = der;
@@ -252,7 +252,7 @@ key_hash(EVP_PKEY *pk, char out[X509B_SHA256_HEX])
 
 	if (n <= 0) {
 		ERR_clear_error();
-		return err_set(HSMCA_E_INVALID, "cannot encode the public key");
+		return err_set(HSMCA_E_INVALID, "Cannot encode the public key");
 	}
 	rc = x509b_sha256_hex(der, (size_t)n, out);
 	OPENSSL_free(der);
@@ -839,7 +839,7 @@ scep_decide(struct hsmca_ctx *ctx, int64_t tx_id, int approve, const char *actor
 		goto fail;
 	r.ca_slug = st.ca->slug;
 	if (load_ra(&st, &dummy) != 0) {
-		rc = err_set(HSMCA_E_TOKEN, "the CA's SCEP RA is unavailable");
+		rc = err_set(HSMCA_E_TOKEN, "The CA's SCEP RA is unavailable");
 		goto fail;
 	}
 	/* The request was kept enveloped to the RA (no challenge in clear at rest): open it again. */

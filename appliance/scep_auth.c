@@ -74,7 +74,7 @@ scep_auth_hash(const uint8_t *secret, size_t len, char out[SCEP_AUTH_HASH_MAX])
 
 	out[0] = '\0';
 	if (RAND_bytes(salt, sizeof(salt)) != 1)
-		return err_set(HSMCA_E_INTERNAL, "no random bytes for a salt");
+		return err_set(HSMCA_E_INTERNAL, "No random bytes for a salt");
 	if ((rc = salted_sha256(salt, secret, len, md)) != 0)
 		return rc;
 	hex(salt, SALT_LEN, salt_hex);
@@ -108,13 +108,13 @@ scep_auth_check_name(const char *name)
 	size_t i, n = name != NULL ? strlen(name) : 0;
 
 	if (n == 0 || n > SCEP_AUTH_NAME_MAX)
-		return err_set(HSMCA_E_INVALID, "'name' must be 1 to %d characters", SCEP_AUTH_NAME_MAX);
+		return err_set(HSMCA_E_INVALID, "The name must be 1 to %d characters", SCEP_AUTH_NAME_MAX);
 	for (i = 0; i < n; i++) {
 		char c = name[i];
 
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
 		    c == '_' || c == '@' || c == '-'))
-			return err_set(HSMCA_E_INVALID, "'name' may contain only letters, digits and . _ @ -");
+			return err_set(HSMCA_E_INVALID, "The name may contain only letters, digits and . _ @ -");
 	}
 	return 0;
 }
@@ -139,7 +139,7 @@ new_secret(char **out)
 		return HSMCA_E_NOMEM;
 	if (RAND_bytes(r, sizeof(r)) != 1) {
 		free(s);
-		return err_set(HSMCA_E_INTERNAL, "no random bytes for a secret");
+		return err_set(HSMCA_E_INTERNAL, "No random bytes for a secret");
 	}
 	for (i = 0; i < sizeof(r); i += 3) {
 		uint32_t v = (uint32_t)r[i] << 16 | (uint32_t)r[i + 1] << 8 | r[i + 2];
@@ -207,7 +207,7 @@ scep_auth_match_challenge(struct db *db, int64_t ca_id, const uint8_t *challenge
 
 	*auth_id = 0;
 	if (challenge == NULL || len == 0)
-		return err_set(HSMCA_E_AUTH, "the request has no challengePassword and no HTTP Basic credentials");
+		return err_set(HSMCA_E_AUTH, "The request has no challengePassword and no HTTP Basic credentials");
 	if ((rc = db_scep_auth_candidates(db, ca_id, &v, &n)) != 0)
 		return rc;
 	/* Every candidate is hashed, match or not, so the time taken does not tell which entry or
@@ -217,7 +217,7 @@ scep_auth_match_challenge(struct db *db, int64_t ca_id, const uint8_t *challenge
 			*auth_id = v[i]->id;
 	db_scep_auth_list_free(v, n);
 	if (*auth_id == 0)
-		return err_set(HSMCA_E_AUTH, "the challengePassword matches no enabled SCEP authentication entry of "
+		return err_set(HSMCA_E_AUTH, "The challengePassword matches no enabled SCEP authentication entry of "
 		    "this CA");
 	return 0;
 }
@@ -231,15 +231,15 @@ scep_auth_match_basic(struct db *db, int64_t ca_id, const char *name, const uint
 
 	*auth_id = 0;
 	if (scep_auth_check_name(name) != 0)
-		return err_set(HSMCA_E_AUTH, "unknown SCEP credentials");
+		return err_set(HSMCA_E_AUTH, "Unknown SCEP credentials");
 	rc = db_scep_auth_get_by_name(db, ca_id, name, &a);
 	if (rc == HSMCA_E_NOTFOUND)
-		return err_set(HSMCA_E_AUTH, "unknown SCEP credentials");
+		return err_set(HSMCA_E_AUTH, "Unknown SCEP credentials");
 	if (rc != 0)
 		return rc;
 	ok = scep_auth_verify(a->secret_hash, secret, len);
 	if (!ok)
-		rc = err_set(HSMCA_E_AUTH, "wrong secret for SCEP credentials '%s'", a->name);
+		rc = err_set(HSMCA_E_AUTH, "Wrong secret for SCEP credentials '%s'", a->name);
 	else if (!a->enabled)
 		rc = err_set(HSMCA_E_AUTH, "SCEP credentials '%s' are disabled", a->name);
 	else
