@@ -49,13 +49,14 @@ api_audit_list(struct req *req, struct resp *resp)
 	    (rc = api_query_time("since", req_query(req, "since"), &f.since_ms)) != 0 ||
 	    (rc = api_query_time("until", req_query(req, "until"), &f.until_ms)) != 0)
 		return rc;
-	if ((rc = db_audit_query_list(req->db, &f, after, limit, &rows, &n)) != 0)
+	if ((rc = db_audit_query_list(req->db, &f, after, limit + 1, &rows, &n)) != 0)
 		return rc;
 	if ((items = json_array()) == NULL) {
 		rc = HSMCA_E_NOMEM;
 		goto out;
 	}
-	for (i = 0; i < n; i++) {
+	/* One row more than asked says whether a next page exists. */
+	for (i = 0; i < n && i < (size_t)limit; i++) {
 		det = rows[i].details != NULL ? json_loads(rows[i].details, 0, NULL) : NULL;
 		o = json_pack("{s:I,s:o,s:s,s:o,s:s,s:o,s:o,s:s}", "id", (json_int_t)rows[i].id,
 		    "at", api_time_json(rows[i].at_ms), "actor", rows[i].actor, "ip", api_str_or_null(rows[i].ip),
@@ -66,7 +67,7 @@ api_audit_list(struct req *req, struct resp *resp)
 			goto out;
 		}
 	}
-	rc = api_list_resp(resp, items, n == (size_t)limit ? rows[n - 1].id : 0);
+	rc = api_list_resp(resp, items, n > (size_t)limit ? rows[limit - 1].id : 0);
 	items = NULL;
 out:
 	json_decref(items);

@@ -31,7 +31,6 @@
 #include "json_in.h"
 #include "log.h"
 #include "tok.h"
-#include "x509_build.h"
 
 #define API_CAS_IMPORT_MAX (512 * 1024)   /* decoded PKCS#12 or PEM bytes */
 #define API_CAS_PASSWORD_MAX 256
@@ -441,7 +440,7 @@ api_cas_certificate(struct req *req, struct resp *resp)
 
 	if ((rc = api_load_ca(req, "id", AUTH_READ, &ca)) != 0)
 		return rc;
-	if ((rc = x509b_der_to_pem(ca->cert_der.data, ca->cert_der.len, &pem)) == 0)
+	if ((rc = api_der_to_pem(ca->cert_der.data, ca->cert_der.len, &pem)) == 0)
 		rc = resp_bytes(resp, 200, "application/x-pem-file", pem.data, pem.len);
 	buf_free(&pem);
 	db_ca_free(ca);
@@ -466,7 +465,7 @@ api_cas_chain(struct req *req, struct resp *resp)
 	if ((rc = ca_chain(ctx, ca, &ders, &n)) != 0)
 		goto out;
 	for (i = 0; i < n; i++)
-		if ((rc = x509b_der_to_pem(ders[i].data, ders[i].len, &pem)) != 0)
+		if ((rc = api_der_to_pem(ders[i].data, ders[i].len, &pem)) != 0)
 			goto out;
 	rc = resp_bytes(resp, 200, "application/x-pem-file", pem.data, pem.len);
 out:

@@ -27,7 +27,6 @@
 #include "json_in.h"
 #include "metrics.h"
 #include "tok.h"
-#include "x509_build.h"
 
 #define API_CERTS_MAX_TAGS 32
 #define API_CERTS_TAG_MAX 64
@@ -200,13 +199,14 @@ api_certs_list(struct req *req, struct resp *resp)
 	}
 	if (!auth_reads_all(&req->actor))
 		f.visible_to_user = req->actor.user_id;
-	if ((rc = db_certs_query_ids(req->db, &f, after, limit, &ids, &n)) != 0)
+	if ((rc = db_certs_query_ids(req->db, &f, after, limit + 1, &ids, &n)) != 0)
 		goto out;
 	if ((items = json_array()) == NULL) {
 		rc = HSMCA_E_NOMEM;
 		goto out;
 	}
-	for (i = 0; i < n; i++) {
+	/* One row more than asked says whether a next page exists. */
+	for (i = 0; i < n && i < (size_t)limit; i++) {
 		if ((rc = db_certs_get_by_id(req->db, ids[i], &c)) != 0)
 			goto out;
 		if (json_array_append_new(items, cert_json(c, slug_of(req, &sc, c->ca_id), f.now_ms)) != 0) {
@@ -217,7 +217,7 @@ api_certs_list(struct req *req, struct resp *resp)
 		db_cert_free(c);
 		c = NULL;
 	}
-	rc = api_list_resp(resp, items, n == (size_t)limit ? last : 0);
+	rc = api_list_resp(resp, items, n > (size_t)limit ? last : 0);
 	items = NULL;
 out:
 	json_decref(items);
@@ -238,13 +238,13 @@ cert_pem(struct req *req, const struct db_cert *c, const struct db_ca *ca, int c
 	size_t n = 0, i;
 	int rc;
 
-	if ((rc = x509b_der_to_pem(c->der.data, c->der.len, pem)) != 0 || !chain || ca == NULL)
+	if ((rc = api_der_to_pem(c->der.data, c->der.len, pem)) != 0 || !chain || ca == NULL)
 		return rc;
 	if ((ctx = api_ctx_new(req)) == NULL)
 		return HSMCA_E_NOMEM;
 	if ((rc = ca_chain(ctx, ca, &ders, &n)) == 0)
 		for (i = 0; i < n && rc == 0; i++)
-			rc = x509b_der_to_pem(ders[i].data, ders[i].len, pem);
+			rc = api_der_to_pem(ders[i].data, ders[i].len, pem);
 	ca_chain_free(ders, n);
 	api_ctx_free(ctx);
 	return rc;

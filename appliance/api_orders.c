@@ -95,13 +95,14 @@ api_orders_list(struct req *req, struct resp *resp)
 	}
 	if (!auth_reads_all(&req->actor))
 		f.visible_to_user = req->actor.user_id;
-	if ((rc = db_orders_query_ids(req->db, &f, after, limit, &ids, &n)) != 0)
+	if ((rc = db_orders_query_ids(req->db, &f, after, limit + 1, &ids, &n)) != 0)
 		goto out;
 	if ((items = json_array()) == NULL) {
 		rc = HSMCA_E_NOMEM;
 		goto out;
 	}
-	for (i = 0; i < n; i++) {
+	/* One row more than asked says whether a next page exists. */
+	for (i = 0; i < n && i < (size_t)limit; i++) {
 		if ((rc = db_orders_get(req->db, ids[i], &o)) != 0)
 			goto out;
 		if (json_array_append_new(items, order_json(req, o, 0)) != 0) {
@@ -112,7 +113,7 @@ api_orders_list(struct req *req, struct resp *resp)
 		db_order_free(o);
 		o = NULL;
 	}
-	rc = api_list_resp(resp, items, n == (size_t)limit ? last : 0);
+	rc = api_list_resp(resp, items, n > (size_t)limit ? last : 0);
 	items = NULL;
 out:
 	json_decref(items);

@@ -1,7 +1,7 @@
 /*
  * api_public.c: the CA certificates on the plain-HTTP listener: /ca/{slug}.crt (DER, the AIA
  * caIssuers URL written into every issued certificate, RFC 5280 4.2.2.1) and /ca/{slug}.pem.
- * Public by design: a CA certificate is not a secret. May call: db_cas.h, slug.h, x509_build.h.
+ * Public by design: a CA certificate is not a secret. May call: db_cas.h, slug.h.
  * Must never: answer anything but a CA certificate.
  */
 #include "api.h"
@@ -9,7 +9,6 @@
 #include "db_cas.h"
 #include "err.h"
 #include "slug.h"
-#include "x509_build.h"
 
 static int
 load(struct req *req, struct db_ca **ca)
@@ -48,7 +47,7 @@ api_public_ca_pem(struct req *req, struct resp *resp)
 
 	if ((rc = load(req, &ca)) != 0)
 		return rc;
-	if ((rc = x509b_der_to_pem(ca->cert_der.data, ca->cert_der.len, &pem)) == 0)
+	if ((rc = api_der_to_pem(ca->cert_der.data, ca->cert_der.len, &pem)) == 0)
 		rc = resp_bytes(resp, 200, "application/x-pem-file", pem.data, pem.len);
 	buf_free(&pem);
 	db_ca_free(ca);

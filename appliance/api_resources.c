@@ -5,9 +5,14 @@
  * May call: auth.h, ca.h, db_cas.h, http.h. Must never: touch MHD or SQL.
  */
 #include <ctype.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <openssl/bio.h>
+#include <openssl/buffer.h>
+#include <openssl/pem.h>
 
 #include "api.h"
 #include "api_resources.h"
@@ -95,6 +100,31 @@ api_load_ca(struct req *req, const char *param, int action, struct db_ca **out)
 	}
 	*out = ca;
 	return 0;
+}
+
+int
+api_der_to_pem(const uint8_t *der, size_t len, struct buf *out)
+{
+	BIO *bio = NULL;
+	BUF_MEM *mem;
+	uint8_t *grown;
+	int rc = HSMCA_E_NOMEM;
+
+	if (len == 0 || len > LONG_MAX)
+		return err_set(HSMCA_E_INTERNAL, "empty certificate");
+	if ((bio = BIO_new(BIO_s_mem())) == NULL || PEM_write_bio(bio, PEM_STRING_X509, "", der, (long)len) <= 0)
+		goto out;
+	BIO_get_mem_ptr(bio, &mem);
+	if ((grown = realloc(out->data, out->len + mem->length + 1)) == NULL)
+		goto out;
+	memcpy(grown + out->len, mem->data, mem->length);
+	out->data = grown;
+	out->len += mem->length;
+	out->data[out->len] = '\0';
+	rc = 0;
+out:
+	BIO_free(bio);
+	return rc;
 }
 
 json_t *

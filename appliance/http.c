@@ -35,6 +35,10 @@
 #include <openssl/rand.h>
 
 #include "api.h"
+#include "api_web.h"
+#include "api_issue4.h"
+#include "api_resources.h"
+#include "api_scep.h"
 #include "auth.h"
 #include "config.h"
 #include "db.h"
@@ -58,8 +62,9 @@
 #define AE HTTP_AUTH_ENROL
 #define AU HTTP_AUTH_USER
 
-/* The routing table. Every entry is documented in docs/openapi.yaml (a test checks both ways). */
-static const struct http_route routes[] = {
+/* The core routing table; resource files add their own tables (route_tables below). Every
+ * entry is documented in docs/openapi.yaml (a test checks both ways). */
+static const struct http_route core_routes[] = {
 	{ "GET", "/healthz", api_healthz, B, AN, 0 },
 	{ "GET", "/metrics", api_metrics, B, AN, 0 },
 
@@ -102,14 +107,44 @@ static const struct http_route routes[] = {
 #undef AE
 #undef AU
 
-#define N_ROUTES (sizeof(routes) / sizeof(routes[0]))
+/* Every table the router knows, in match order: one line per resource file. */
+static const struct {
+	const struct http_route *routes;
+	const size_t *n;
+} route_tables[] = {
+	{ api_resources_routes, &api_resources_routes_n },
+	{ api_web_routes, &api_web_routes_n },
+	{ api_issue4_routes, &api_issue4_routes_n },
+	{ scep_routes, &scep_routes_n },
+};
+
+static const size_t core_routes_n = sizeof(core_routes) / sizeof(core_routes[0]);
+static struct http_route routes[HTTP_MAX_ROUTES];
+static size_t n_routes;
+static pthread_once_t routes_once = PTHREAD_ONCE_INIT;
+
+/* Joins the tables once, before any thread can route (http_server_start calls it first). */
+static void
+routes_build(void)
+{
+	size_t t, i;
+
+	for (i = 0; i < core_routes_n && n_routes < HTTP_MAX_ROUTES; i++)
+		routes[n_routes++] = core_routes[i];
+	for (t = 0; t < sizeof(route_tables) / sizeof(route_tables[0]); t++)
+		for (i = 0; i < *route_tables[t].n && n_routes < HTTP_MAX_ROUTES; i++)
+			routes[n_routes++] = route_tables[t].routes[i];
+}
 
 const struct http_route *
 http_routes(size_t *n)
 {
-	*n = N_ROUTES;
+	pthread_once(&routes_once, routes_build);
+	*n = n_routes;
 	return routes;
 }
+
+#define N_ROUTES n_routes
 
 /* --- error mapping: the one table --- */
 
@@ -561,7 +596,9 @@ queue(struct conn *c, struct resp *resp)
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
 	if (c->d->tls) {
 		MHD_add_response_header(r, "Strict-Transport-Security", "max-age=31536000");
-		MHD_add_response_header(r, "Cache-Control", "no-store");
+		/* The console's static files set their own (no-cache with an ETag). */
+		if (MHD_get_response_header(r, "Cache-Control") == NULL)
+			MHD_add_response_header(r, "Cache-Control", "no-store");
 	}
 	c->status = resp->status;
 	ret = MHD_queue_response(c->mc, (unsigned)resp->status, r);
@@ -931,6 +968,7 @@ http_server_start(const struct http_server_config *hc, struct http_server **out)
 
 	*out = NULL;
 	pthread_once(&db_key_once, db_key_make);
+	pthread_once(&routes_once, routes_build);
 	srv = calloc(1, sizeof(*srv));
 	if (srv == NULL)
 		return HSMCA_E_NOMEM;

@@ -21,6 +21,7 @@
 #include "err.h"
 #include "http.h"
 #include "log.h"
+#include "scheduler.h"
 #include "serve.h"
 
 #define SERVE_GRACE_MS 10000
@@ -75,6 +76,7 @@ cli_serve(int argc, char **argv)
 	const char *state = NULL, *http = NULL, *https = NULL, *lvl;
 	struct hsmca_ctx *ctx = NULL;
 	struct http_server *srv = NULL;
+	struct scheduler *sched = NULL;
 	struct http_server_config hc;
 	struct buf cert = { NULL, 0 }, key = { NULL, 0 };
 	enum log_level level;
@@ -132,6 +134,8 @@ cli_serve(int argc, char **argv)
 	hc.tls_key_pem = (const char *)key.data;
 	if ((rc = http_server_start(&hc, &srv)) != 0)
 		goto fail;
+	if ((rc = scheduler_start(&ctx->cfg, ctx->tok, &sched)) != 0)
+		goto fail;
 	buf_free(&key);
 	{
 		struct log_line l;
@@ -146,6 +150,7 @@ cli_serve(int argc, char **argv)
 	while (sigwait(&set, &sig) != 0)
 		;
 	log_msg(LOGL_INFO, "serve", "serve.stopping", "signal %d: finishing requests in flight", sig);
+	scheduler_stop(sched);
 	http_server_stop(srv, SERVE_GRACE_MS);
 	buf_free(&cert);
 	ctx_close(ctx);
@@ -154,6 +159,7 @@ cli_serve(int argc, char **argv)
 fail:
 	fprintf(stderr, "hsmca serve: %s\n", err_msg(rc));
 	log_msg(LOGL_ERROR, "serve", "serve.failed", "%s", err_msg(rc));
+	scheduler_stop(sched);
 	http_server_stop(srv, 0);
 	buf_free(&cert);
 	buf_free(&key);

@@ -119,6 +119,12 @@ int tok_sign_crl(struct tok *tok, const char *keyref, const uint8_t *tbs, size_t
 int tok_sign_data(struct tok *tok, const char *keyref, const uint8_t *data, size_t data_len,
     struct buf *sig, struct buf *sigalg_der);
 
+/* The signature AlgorithmIdentifier DER that tok_sign_certificate / tok_sign_crl / tok_sign_data
+ * use for keyref (sha256WithRSAEncryption with NULL parameters, ecdsa-with-SHA256 or
+ * ecdsa-with-SHA384 without parameters), for callers that must place it inside a TBS before
+ * signing. */
+int tok_sigalg(struct tok *tok, const char *keyref, struct buf *sigalg_der);
+
 /*
  * Builds a PKCS#10 CSR for the token key keyref (HSM-based CSR generation). subject is an
  * OpenSSL-style "/CN=x/O=y" or "CN=x,O=y" string; sans is NULL or an array of n_sans entries

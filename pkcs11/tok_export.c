@@ -1,117 +1,128 @@
 /*
- * tok_export.c: PKCS#12 of an endpoint key that was generated exportable.
+ * tok_export.c: PKCS#12 export of exportable endpoint keys.
  *
- * CKA_EXTRACTABLE is read from the token first; a key without it is refused whatever the caller
- * believes. The key is rebuilt in software only for the duration of PKCS12_create and wiped.
+ * The only file that reads private key values from the token, and only after reading
+ * CKA_EXTRACTABLE from the token itself (never from the database or the keyref). The value is
+ * rebuilt into a software EVP_PKEY just long enough for PKCS12_create, then freed; every
+ * component buffer is wiped.
+ *
+ * Modern: AES-256-CBC with PBKDF2 (hmacWithSHA256) for both bags, SHA-256 MAC. Legacy (old
+ * Windows, Java 8): pbeWithSHA1And3-KeyTripleDES-CBC for both bags, SHA-1 MAC.
  */
-#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/ec.h>
 #include <openssl/err.h>
-#include <openssl/params.h>
+#include <openssl/evp.h>
 #include <openssl/param_build.h>
+#include <openssl/params.h>
 #include <openssl/pkcs12.h>
 #include <openssl/x509.h>
 
 #include "err.h"
 #include "tok_internal.h"
 
-/* The password is random (16+ characters), so the work factor is secondary; 10000 matches
- * Java keytool and keeps exports quick. */
-#define TOK_PFX_ITER 10000
-#define TOK_PFX_LEGACY_ITER 2048
+#define RSA_PARTS 8
+#define TOK_P12_ITER 10000
+#define TOK_CHAIN_MAX 16
 
-/* OpenSSL 3.0 has no OSSL_PARAM_clear_free: wipe the values (private key material) by hand. */
-static void
-params_wipe_free(OSSL_PARAM *params)
-{
-	OSSL_PARAM *p;
-
-	for (p = params; p != NULL && p->key != NULL; p++)
-		if (p->data != NULL)
-			OPENSSL_cleanse(p->data, p->data_size);
-	OSSL_PARAM_free(params);
-}
-
-/* Reads the private components of an extractable key into a software EVP_PKEY. */
+/* The private key object's values as a software key. Caller frees with EVP_PKEY_free. */
 static int
-tok_read_private(struct tok *tok, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE obj, EVP_PKEY *pub, EVP_PKEY **out)
+rebuild_key(struct tok *tok, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE obj, enum tok_key_spec spec, EVP_PKEY **out)
 {
-	static const struct { const char *param; CK_ATTRIBUTE_TYPE type; } rsa[] = {
-		{ OSSL_PKEY_PARAM_RSA_N, CKA_MODULUS },
-		{ OSSL_PKEY_PARAM_RSA_E, CKA_PUBLIC_EXPONENT },
-		{ OSSL_PKEY_PARAM_RSA_D, CKA_PRIVATE_EXPONENT },
-		{ OSSL_PKEY_PARAM_RSA_FACTOR1, CKA_PRIME_1 },
-		{ OSSL_PKEY_PARAM_RSA_FACTOR2, CKA_PRIME_2 },
-		{ OSSL_PKEY_PARAM_RSA_EXPONENT1, CKA_EXPONENT_1 },
-		{ OSSL_PKEY_PARAM_RSA_EXPONENT2, CKA_EXPONENT_2 },
-		{ OSSL_PKEY_PARAM_RSA_COEFFICIENT1, CKA_COEFFICIENT },
+	static const CK_ATTRIBUTE_TYPE rsa_types[RSA_PARTS] = {
+		CKA_MODULUS, CKA_PUBLIC_EXPONENT, CKA_PRIVATE_EXPONENT, CKA_PRIME_1, CKA_PRIME_2,
+		CKA_EXPONENT_1, CKA_EXPONENT_2, CKA_COEFFICIENT,
 	};
-	BIGNUM *bns[8] = { 0 };
-	unsigned char *v = NULL, pubpt[256];
-	size_t v_len = 0, i, pt_len = 0;
-	char group[32];
+	static const char *const rsa_names[RSA_PARTS] = {
+		OSSL_PKEY_PARAM_RSA_N, OSSL_PKEY_PARAM_RSA_E, OSSL_PKEY_PARAM_RSA_D,
+		OSSL_PKEY_PARAM_RSA_FACTOR1, OSSL_PKEY_PARAM_RSA_FACTOR2, OSSL_PKEY_PARAM_RSA_EXPONENT1,
+		OSSL_PKEY_PARAM_RSA_EXPONENT2, OSSL_PKEY_PARAM_RSA_COEFFICIENT1,
+	};
+	uint8_t *v = NULL, pub[160];
+	size_t vlen = 0, pub_len, i;
+	BIGNUM *bn[RSA_PARTS] = { NULL };
 	OSSL_PARAM_BLD *bld = NULL;
 	OSSL_PARAM *params = NULL;
-	EVP_PKEY_CTX *pctx = NULL;
-	int rc = HSMCA_E_INTERNAL, is_rsa = EVP_PKEY_get_base_id(pub) == EVP_PKEY_RSA;
+	EVP_PKEY_CTX *ctx = NULL;
+	EC_GROUP *group = NULL;
+	EC_POINT *pt = NULL;
+	int is_rsa = spec != TOK_KEY_EC_256 && spec != TOK_KEY_EC_384, rc;
 
 	*out = NULL;
-	bld = OSSL_PARAM_BLD_new();
-	if (bld == NULL)
-		goto out;
-	if (is_rsa) {
-		for (i = 0; i < 8; i++) {
-			if ((rc = tok_get_attr(tok, s, obj, rsa[i].type, &v, &v_len)) != 0)
-				goto out;
-			bns[i] = BN_bin2bn(v, (int)v_len, NULL);
-			OPENSSL_clear_free(v, v_len + 1);
-			v = NULL;
-			rc = HSMCA_E_INTERNAL;
-			if (bns[i] == NULL || !OSSL_PARAM_BLD_push_BN(bld, rsa[i].param, bns[i]))
-				goto out;
+	if ((bld = OSSL_PARAM_BLD_new()) == NULL)
+		return HSMCA_E_NOMEM;
+	for (i = 0; i < (is_rsa ? RSA_PARTS : 1); i++) {
+		rc = tok_attr_get(tok, s, obj, is_rsa ? rsa_types[i] : CKA_VALUE, &v, &vlen);
+		if (rc == HSMCA_E_CONFLICT)
+			rc = err_set(HSMCA_E_CONFLICT, "the key is held sensitive in token %s", tok->label);
+		if (rc != 0)
+			goto out;
+		bn[i] = BN_secure_new();
+		if (bn[i] == NULL || BN_bin2bn(v, (int)vlen, bn[i]) == NULL) {
+			rc = HSMCA_E_NOMEM;
+			goto out;
 		}
-		pctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
-	} else {
-		if ((rc = tok_get_attr(tok, s, obj, CKA_VALUE, &v, &v_len)) != 0)
+		OPENSSL_clear_free(v, vlen + 1);
+		v = NULL;
+		if (is_rsa && !OSSL_PARAM_BLD_push_BN(bld, rsa_names[i], bn[i])) {
+			rc = HSMCA_E_NOMEM;
 			goto out;
-		rc = HSMCA_E_INTERNAL;
-		bns[0] = BN_bin2bn(v, (int)v_len, NULL);
-		if (bns[0] == NULL ||
-		    !EVP_PKEY_get_utf8_string_param(pub, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group), NULL) ||
-		    !EVP_PKEY_get_octet_string_param(pub, OSSL_PKEY_PARAM_PUB_KEY, pubpt, sizeof(pubpt), &pt_len) ||
-		    !OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, group, 0) ||
-		    !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pubpt, pt_len) ||
-		    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, bns[0]))
-			goto out;
-		pctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+		}
 	}
-	params = OSSL_PARAM_BLD_to_param(bld);
-	if (pctx == NULL || params == NULL || EVP_PKEY_fromdata_init(pctx) <= 0 ||
-	    EVP_PKEY_fromdata(pctx, out, EVP_PKEY_KEYPAIR, params) <= 0)
+	if (!is_rsa) {
+		/* The public point from the scalar, so the PKCS#8 carries it whatever the token keeps. */
+		if ((group = EC_GROUP_new_by_curve_name(spec == TOK_KEY_EC_256 ? NID_X9_62_prime256v1 : NID_secp384r1)) == NULL ||
+		    (pt = EC_POINT_new(group)) == NULL || !EC_POINT_mul(group, pt, bn[0], NULL, NULL, NULL) ||
+		    (pub_len = EC_POINT_point2oct(group, pt, POINT_CONVERSION_UNCOMPRESSED, pub, sizeof(pub), NULL)) == 0 ||
+		    !OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
+		    spec == TOK_KEY_EC_256 ? "prime256v1" : "secp384r1", 0) ||
+		    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, bn[0]) ||
+		    !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pub, pub_len)) {
+			rc = err_set(HSMCA_E_TOKEN, "the token's EC key value is not a valid scalar");
+			goto out;
+		}
+	}
+	if ((params = OSSL_PARAM_BLD_to_param(bld)) == NULL ||
+	    (ctx = EVP_PKEY_CTX_new_from_name(NULL, is_rsa ? "RSA" : "EC", NULL)) == NULL ||
+	    EVP_PKEY_fromdata_init(ctx) != 1 || EVP_PKEY_fromdata(ctx, out, EVP_PKEY_KEYPAIR, params) != 1) {
+		rc = err_set(HSMCA_E_TOKEN, "the token's key values do not form a valid key");
 		goto out;
+	}
 	rc = 0;
 out:
-	if (rc == HSMCA_E_INTERNAL)
-		err_set(rc, "cannot rebuild the exportable key"), err_drain_openssl();
-	OPENSSL_clear_free(v, v_len + 1);
-	EVP_PKEY_CTX_free(pctx);
-	params_wipe_free(params);
+	if (rc != 0)
+		err_drain_openssl();
+	OPENSSL_clear_free(v, vlen + 1);
+	EC_POINT_free(pt);
+	EC_GROUP_free(group);
+	EVP_PKEY_CTX_free(ctx);
+	/* OpenSSL 3.0 has no OSSL_PARAM_clear_free: wipe the key values by hand. */
+	for (OSSL_PARAM *q = params; q != NULL && q->key != NULL; q++) {
+		if (q->data != NULL)
+			OPENSSL_cleanse(q->data, q->data_size);
+	}
+	OSSL_PARAM_free(params);
 	OSSL_PARAM_BLD_free(bld);
-	for (i = 0; i < 8; i++)
-		BN_clear_free(bns[i]);
+	for (i = 0; i < RSA_PARTS; i++)
+		BN_clear_free(bn[i]);
 	return rc;
 }
 
 static X509 *
-x509_from_buf(const struct buf *b)
+cert_parse(const struct buf *der)
 {
-	const unsigned char *p = b->data;
-	X509 *x = d2i_X509(NULL, &p, (long)b->len);
+	const uint8_t *p;
+	X509 *x;
 
-	if (x != NULL && p != b->data + b->len) {
+	if (der == NULL || der->data == NULL || der->len == 0 || der->len > 64 * 1024)
+		return NULL;
+	p = der->data;
+	x = d2i_X509(NULL, &p, (long)der->len);
+	if (x != NULL && p != der->data + der->len) {
 		X509_free(x);
 		return NULL;
 	}
@@ -119,90 +130,97 @@ x509_from_buf(const struct buf *b)
 }
 
 int
-tok_export_pkcs12(struct tok *tok, const char *keyref, const struct buf *cert_der, const struct buf *chain_der,
-    size_t n_chain, const char *friendly_name, const char *password, int legacy, struct buf *pfx_der)
+tok_export_pkcs12(struct tok *tok, const char *keyref, const struct buf *cert_der,
+    const struct buf *chain_der, size_t n_chain, const char *friendly_name, const char *password,
+    int legacy, struct buf *pfx_der)
 {
-	unsigned char id[TOK_URI_ID_MAX], *der = NULL;
-	size_t id_len, i;
-	CK_SESSION_HANDLE s = 0;
+	struct tok_uri u;
+	CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
 	CK_OBJECT_HANDLE obj;
-	EVP_PKEY *pub = NULL, *priv = NULL;
-	X509 *cert = NULL, *c;
+	enum tok_key_spec spec;
+	EVP_PKEY *pkey = NULL;
+	X509 *cert = NULL, *x = NULL;
 	STACK_OF(X509) *chain = NULL;
 	PKCS12 *p12 = NULL;
-	int exportable = 0, have_session = 0, len, rc;
-	int key_nid, cert_nid, iter;
-	const EVP_MD *mac_md;
+	uint8_t *der = NULL;
+	int extractable = 0, nid = legacy ? NID_pbe_WithSHA1And3_Key_TripleDES_CBC : NID_aes_256_cbc;
+	int len, rc;
+	size_t i;
 
-	pfx_der->data = NULL;
-	pfx_der->len = 0;
+	buf_free(pfx_der);
+	/* Callers generate the password (16+ random characters); a short one is a caller bug. */
 	if (password == NULL || strlen(password) < 8)
 		return err_set(HSMCA_E_INVALID, "a PFX password of at least 8 characters is required");
-	if ((rc = tok_keyref_id(tok, keyref, id, &id_len)) != 0)
+	if (n_chain > TOK_CHAIN_MAX || (n_chain > 0 && chain_der == NULL))
+		return err_set(HSMCA_E_INVALID, "at most %d chain certificates", TOK_CHAIN_MAX);
+	if (friendly_name != NULL && strlen(friendly_name) > TOK_LABEL_MAX)
+		return err_set(HSMCA_E_INVALID, "friendly name longer than %d bytes", TOK_LABEL_MAX);
+	if ((rc = tok_keyref_parse(tok, keyref, &u)) != 0)
 		return rc;
-	tok_session_get(tok, &s);
-	have_session = 1;
-	if ((rc = tok_find_object(tok, s, CKO_PRIVATE_KEY, id, id_len, &obj)) != 0 ||
-	    (rc = tok_get_bool(tok, s, obj, CKA_EXTRACTABLE, &exportable)) != 0)
+	if ((cert = cert_parse(cert_der)) == NULL) {
+		rc = err_set(HSMCA_E_INVALID, "the certificate to export is not DER");
 		goto out;
-	if (!exportable) {
+	}
+	if ((chain = sk_X509_new_null()) == NULL) {
+		rc = HSMCA_E_NOMEM;
+		goto out;
+	}
+	for (i = 0; i < n_chain; i++) {
+		if ((x = cert_parse(&chain_der[i])) == NULL) {
+			rc = err_set(HSMCA_E_INVALID, "chain certificate %zu is not DER", i);
+			goto out;
+		}
+		if (!sk_X509_push(chain, x)) {
+			rc = HSMCA_E_NOMEM;
+			goto out;
+		}
+		x = NULL;
+	}
+
+	if ((rc = tok_session_get(tok, &s)) != 0)
+		goto out;
+	rc = tok_find_object(tok, s, CKO_PRIVATE_KEY, u.id, u.id_len, &obj);
+	if (rc == HSMCA_E_NOTFOUND)
+		rc = err_set(HSMCA_E_NOTFOUND, "no private key %s in token %s", keyref, tok->label);
+	if (rc != 0)
+		goto out;
+	/* The token's word, not the database's: CKA_EXTRACTABLE can only go from TRUE to FALSE. */
+	if ((rc = tok_attr_bool(tok, s, obj, CKA_EXTRACTABLE, &extractable)) != 0)
+		goto out;
+	if (!extractable) {
 		rc = err_set(HSMCA_E_CONFLICT, "the key is held non-extractable in token %s", tok->label);
 		goto out;
 	}
+	if ((rc = tok_spec_of_object(tok, s, obj, &spec)) != 0 || (rc = rebuild_key(tok, s, obj, spec, &pkey)) != 0)
+		goto out;
 	tok_session_put(tok, s);
-	have_session = 0;
-	if ((rc = tok_public_pkey(tok, id, id_len, &pub)) != 0)
-		goto out;
-	tok_session_get(tok, &s);
-	have_session = 1;
-	if ((rc = tok_read_private(tok, s, obj, pub, &priv)) != 0)
-		goto out;
-	rc = HSMCA_E_INVALID;
-	cert = x509_from_buf(cert_der);
-	if (cert == NULL || X509_check_private_key(cert, priv) != 1) {
-		err_set(rc, "the certificate does not match the exported key");
+	s = CK_INVALID_HANDLE;
+
+	if (EVP_PKEY_eq(X509_get0_pubkey(cert), pkey) != 1) {
+		rc = err_set(HSMCA_E_INVALID, "the certificate is not the one of key %s", keyref);
 		goto out;
 	}
-	rc = HSMCA_E_NOMEM;
-	chain = sk_X509_new_null();
-	if (chain == NULL)
-		goto out;
-	for (i = 0; i < n_chain; i++) {
-		c = x509_from_buf(&chain_der[i]);
-		if (c == NULL || !sk_X509_push(chain, c)) {
-			X509_free(c);
-			rc = err_set(HSMCA_E_INVALID, "a chain certificate does not parse");
-			goto out;
-		}
-	}
-	if (legacy) {
-		/* Old Windows (before 2016/1709) only reads 3DES with SHA-1. */
-		key_nid = cert_nid = NID_pbe_WithSHA1And3_Key_TripleDES_CBC;
-		iter = TOK_PFX_LEGACY_ITER;
-		mac_md = EVP_sha1();
-	} else {
-		key_nid = cert_nid = NID_aes_256_cbc;   /* PBES2 with PBKDF2-HMAC-SHA256 */
-		iter = TOK_PFX_ITER;
-		mac_md = EVP_sha256();
-	}
-	rc = HSMCA_E_INTERNAL;
-	p12 = PKCS12_create(password, friendly_name, priv, cert, chain, key_nid, cert_nid, iter, -1, 0);
-	if (p12 == NULL || !PKCS12_set_mac(p12, password, -1, NULL, 0, iter, mac_md)) {
-		err_set(rc, "cannot build the PKCS#12");
+	/* mac_iter -1: no MAC yet; PKCS12_create would add a SHA-1 one. */
+	p12 = PKCS12_create_ex(password, friendly_name, pkey, cert, chain, nid, nid, TOK_P12_ITER, -1, 0, NULL, NULL);
+	if (p12 == NULL ||
+	    !PKCS12_set_mac(p12, password, -1, NULL, 0, TOK_P12_ITER, legacy ? EVP_sha1() : EVP_sha256())) {
+		rc = err_set(HSMCA_E_INTERNAL, "PKCS12_create failed");
 		goto out;
 	}
-	len = i2d_PKCS12(p12, &der);
-	rc = len > 0 ? buf_set(pfx_der, der, (size_t)len) : HSMCA_E_INTERNAL;
+	if ((len = i2d_PKCS12(p12, &der)) <= 0) {
+		rc = err_set(HSMCA_E_INTERNAL, "i2d_PKCS12 failed");
+		goto out;
+	}
+	rc = buf_set(pfx_der, der, (size_t)len);
 out:
 	if (rc != 0)
 		err_drain_openssl();
-	if (have_session)
-		tok_session_put(tok, s);
+	tok_session_put(tok, s);
 	OPENSSL_free(der);
 	PKCS12_free(p12);
+	EVP_PKEY_free(pkey);
+	X509_free(x);
 	sk_X509_pop_free(chain, X509_free);
 	X509_free(cert);
-	EVP_PKEY_free(priv);
-	EVP_PKEY_free(pub);
 	return rc;
 }

@@ -1,14 +1,27 @@
 /*
- * tok_session.c: module load, token login, the raw session pool and the key cache.
+ * tok_session.c: module load, token login, the raw session pool and the token EVP_PKEY cache.
  *
- * The sole holder of the PIN: it is read from a file (mode 0600 or stricter) or an environment
- * variable, handed to the module once, and wiped. May call libp11 and the PKCS#11 function list.
+ * The sole holder of the PIN: read from a file (mode 0600 or stricter) or an environment
+ * variable, given to the module once, then wiped; only a salted SHA-256 of it stays, to check a
+ * second tok_open() of the same token. May call libp11 and the PKCS#11 function list.
+ *
+ * Process-wide state (the only mutable globals of pkcs11/): the list of loaded modules and of
+ * open tokens, under registry_lock. One libp11 context per module path, shared by every token of
+ * that module, because C_Initialize/C_Finalize are per process: a second context would get
+ * CKR_CRYPTOKI_ALREADY_INITIALIZED and its unload would finalise the module under the first.
+ *
+ * SoftHSM reads SOFTHSM2_CONF in C_Initialize only. So a module stays bound to the SOFTHSM2_CONF
+ * it was loaded with until the last token of it is closed; tok_open() refuses (HSMCA_E_BUSY) a
+ * different SOFTHSM2_CONF meanwhile, rather than silently using the old token directory.
  */
 #include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <libp11.h>
 #include <openssl/crypto.h>
@@ -19,30 +32,33 @@
 #include "err.h"
 #include "tok_internal.h"
 
-#define TOK_PIN_MAX 256
-
-static const char *const tok_spec_names[TOK_KEY__MAX] = {
-	"rsa-2048", "rsa-3072", "rsa-4096", "ec-256", "ec-384",
+struct tok_module {
+	struct tok_module *next;
+	int refs;
+	char *path;
+	char *softhsm_conf;         /* SOFTHSM2_CONF at load time, or NULL */
+	PKCS11_CTX *ctx;
+	PKCS11_SLOT *slots;
+	unsigned int n_slots;
+	void *dl;
+	CK_FUNCTION_LIST *fl;
 };
 
-int
-tok_key_spec_parse(const char *name, enum tok_key_spec *out)
-{
-	int i;
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct tok_module *modules;  /* under registry_lock */
+static struct tok *toks;            /* under registry_lock */
 
-	for (i = 0; name != NULL && i < TOK_KEY__MAX; i++)
-		if (strcmp(name, tok_spec_names[i]) == 0) {
-			*out = (enum tok_key_spec)i;
-			return 0;
-		}
-	return err_set(HSMCA_E_INVALID, "unknown key type '%s' (use rsa-2048, rsa-3072, rsa-4096, ec-256 or ec-384)",
-	    name ? name : "");
+int
+tok_registry_lock_idle(void)
+{
+	pthread_mutex_lock(&registry_lock);
+	return modules == NULL;
 }
 
-const char *
-tok_key_spec_name(enum tok_key_spec spec)
+void
+tok_registry_unlock(void)
 {
-	return (unsigned)spec < TOK_KEY__MAX ? tok_spec_names[spec] : "unsupported";
+	pthread_mutex_unlock(&registry_lock);
 }
 
 int
@@ -51,87 +67,297 @@ tok_ckr(int code, const char *what, CK_RV rv)
 	const char *name;
 
 	switch (rv) {
-	case CKR_PIN_INCORRECT: name = "CKR_PIN_INCORRECT"; break;
-	case CKR_PIN_LOCKED: name = "CKR_PIN_LOCKED"; break;
+	case CKR_PIN_INCORRECT: name = "CKR_PIN_INCORRECT"; code = HSMCA_E_PIN; break;
+	case CKR_PIN_INVALID: name = "CKR_PIN_INVALID"; code = HSMCA_E_PIN; break;
+	case CKR_PIN_LEN_RANGE: name = "CKR_PIN_LEN_RANGE"; code = HSMCA_E_PIN; break;
+	case CKR_PIN_EXPIRED: name = "CKR_PIN_EXPIRED"; code = HSMCA_E_PIN; break;
+	case CKR_PIN_LOCKED: name = "CKR_PIN_LOCKED"; code = HSMCA_E_PIN; break;
 	case CKR_USER_NOT_LOGGED_IN: name = "CKR_USER_NOT_LOGGED_IN"; break;
+	case CKR_ATTRIBUTE_SENSITIVE: name = "CKR_ATTRIBUTE_SENSITIVE"; break;
+	case CKR_ATTRIBUTE_TYPE_INVALID: name = "CKR_ATTRIBUTE_TYPE_INVALID"; break;
+	case CKR_ATTRIBUTE_VALUE_INVALID: name = "CKR_ATTRIBUTE_VALUE_INVALID"; break;
+	case CKR_TEMPLATE_INCONSISTENT: name = "CKR_TEMPLATE_INCONSISTENT"; break;
+	case CKR_TEMPLATE_INCOMPLETE: name = "CKR_TEMPLATE_INCOMPLETE"; break;
+	case CKR_OBJECT_HANDLE_INVALID: name = "CKR_OBJECT_HANDLE_INVALID"; break;
+	case CKR_SESSION_HANDLE_INVALID: name = "CKR_SESSION_HANDLE_INVALID"; break;
 	case CKR_DEVICE_REMOVED: name = "CKR_DEVICE_REMOVED"; break;
 	case CKR_TOKEN_NOT_PRESENT: name = "CKR_TOKEN_NOT_PRESENT"; break;
-	case CKR_ATTRIBUTE_TYPE_INVALID: name = "CKR_ATTRIBUTE_TYPE_INVALID"; break;
-	case CKR_ATTRIBUTE_SENSITIVE: name = "CKR_ATTRIBUTE_SENSITIVE"; break;
-	case CKR_TEMPLATE_INCONSISTENT: name = "CKR_TEMPLATE_INCONSISTENT"; break;
+	case CKR_DEVICE_MEMORY: name = "CKR_DEVICE_MEMORY"; break;
+	case CKR_HOST_MEMORY: name = "CKR_HOST_MEMORY"; code = HSMCA_E_NOMEM; break;
 	case CKR_MECHANISM_INVALID: name = "CKR_MECHANISM_INVALID"; break;
+	case CKR_DOMAIN_PARAMS_INVALID: name = "CKR_DOMAIN_PARAMS_INVALID"; break;
+	case CKR_FUNCTION_FAILED: name = "CKR_FUNCTION_FAILED"; break;
+	case CKR_GENERAL_ERROR: name = "CKR_GENERAL_ERROR"; break;
 	default: name = "CKR"; break;
 	}
-	return err_set(code, "token: %s failed: %s (0x%lx)", what, name, (unsigned long)rv);
+	return err_set(code, "%s: %s (0x%lx)", what, name, (unsigned long)rv);
 }
 
-/* Reads the PIN, refusing a file others could read. */
-static int
-tok_read_pin(const struct tok_config *cfg, char pin[TOK_PIN_MAX + 1])
-{
-	struct buf file = { 0 };
-	struct stat st;
-	const char *env;
-	size_t len;
-	int rc;
+/* --- the PIN --- */
 
+/* Reads the PIN from cfg (file, else environment) into a fresh NUL-terminated allocation that
+ * the caller wipes and frees with OPENSSL_clear_free(pin, TOK_PIN_MAX + 1). */
+static int
+pin_read(const struct tok_config *cfg, char **out)
+{
+	char *pin = NULL;
+	const char *env;
+	struct stat st;
+	ssize_t n;
+	size_t len = 0;
+	int fd = -1, rc = HSMCA_E_PIN;
+
+	*out = NULL;
+	if ((pin = OPENSSL_zalloc(TOK_PIN_MAX + 1)) == NULL)
+		return HSMCA_E_NOMEM;
 	if (cfg->pin_file != NULL) {
-		if (stat(cfg->pin_file, &st) != 0)
-			return err_set(HSMCA_E_PIN, "PIN file %s is missing", cfg->pin_file);
-		if ((st.st_mode & 077) != 0)
-			return err_set(HSMCA_E_PIN, "PIN file %s is readable by group or others (mode %03o); "
-			    "chmod 600 it", cfg->pin_file, (unsigned)(st.st_mode & 0777));
-		rc = buf_read_file(cfg->pin_file, TOK_PIN_MAX + 2, &file);
-		if (rc != 0)
-			return rc == HSMCA_E_TOOLARGE ? err_set(HSMCA_E_PIN, "PIN file %s is too long", cfg->pin_file) : rc;
-		len = file.len;
-		while (len > 0 && (file.data[len - 1] == '\n' || file.data[len - 1] == '\r'))
-			len--;
-		if (len == 0 || len > TOK_PIN_MAX || memchr(file.data, '\0', len) != NULL) {
-			buf_free(&file);
-			return err_set(HSMCA_E_PIN, "PIN file %s holds no usable PIN", cfg->pin_file);
+		fd = open(cfg->pin_file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0) {
+			rc = err_set(HSMCA_E_PIN, "cannot open the PIN file %s: %s", cfg->pin_file, strerror(errno));
+			goto out;
 		}
-		memcpy(pin, file.data, len);
-		pin[len] = '\0';
-		buf_free(&file);
+		if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+			rc = err_set(HSMCA_E_PIN, "the PIN file %s is not a regular file", cfg->pin_file);
+			goto out;
+		}
+		/* A PIN others can read is not a secret any more: refuse rather than use it. */
+		if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+			rc = err_set(HSMCA_E_PIN, "the PIN file %s is readable by group or others (mode %03o); "
+			    "chmod 600 it", cfg->pin_file, (unsigned)(st.st_mode & 0777));
+			goto out;
+		}
+		while (len < TOK_PIN_MAX) {
+			n = read(fd, pin + len, TOK_PIN_MAX - len);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0) {
+				rc = err_set(HSMCA_E_PIN, "cannot read the PIN file %s: %s", cfg->pin_file, strerror(errno));
+				goto out;
+			}
+			if (n == 0)
+				break;
+			len += (size_t)n;
+		}
+		if (len == TOK_PIN_MAX) {
+			rc = err_set(HSMCA_E_PIN, "the PIN file %s is longer than %d bytes", cfg->pin_file, TOK_PIN_MAX);
+			goto out;
+		}
+	} else if (cfg->pin_env != NULL) {
+		env = getenv(cfg->pin_env);
+		if (env == NULL) {
+			rc = err_set(HSMCA_E_PIN, "the environment variable %s holding the PIN is not set", cfg->pin_env);
+			goto out;
+		}
+		len = strlen(env);
+		if (len >= TOK_PIN_MAX) {
+			rc = err_set(HSMCA_E_PIN, "the PIN in %s is longer than %d bytes", cfg->pin_env, TOK_PIN_MAX);
+			goto out;
+		}
+		memcpy(pin, env, len);
+	} else {
+		rc = err_set(HSMCA_E_PIN, "no token PIN configured (neither a PIN file nor an environment variable)");
+		goto out;
+	}
+	/* Editors and `echo` add a newline; a PIN never ends with one. */
+	while (len > 0 && (pin[len - 1] == '\n' || pin[len - 1] == '\r'))
+		pin[--len] = '\0';
+	if (len == 0 || memchr(pin, '\0', len) != NULL) {
+		rc = err_set(HSMCA_E_PIN, "the token PIN is empty or contains a NUL byte");
+		goto out;
+	}
+	*out = pin;
+	pin = NULL;
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	OPENSSL_clear_free(pin, TOK_PIN_MAX + 1);
+	return rc;
+}
+
+static int
+pin_digest(const uint8_t salt[16], const char *pin, uint8_t out[32])
+{
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	int ok;
+
+	ok = c != NULL && EVP_DigestInit_ex(c, EVP_sha256(), NULL) == 1 &&
+	    EVP_DigestUpdate(c, salt, 16) == 1 && EVP_DigestUpdate(c, pin, strlen(pin)) == 1 &&
+	    EVP_DigestFinal_ex(c, out, NULL) == 1;
+	EVP_MD_CTX_free(c);
+	return ok ? 0 : err_set(HSMCA_E_INTERNAL, "SHA-256 failed");
+}
+
+/* --- modules --- */
+
+static void
+module_unref(struct tok_module *m)
+{
+	struct tok_module **pp;
+
+	if (m == NULL || --m->refs > 0)
+		return;
+	for (pp = &modules; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == m) {
+			*pp = m->next;
+			break;
+		}
+	}
+	if (m->slots != NULL)
+		PKCS11_release_all_slots(m->ctx, m->slots, m->n_slots);
+	if (m->ctx != NULL) {
+		/* The one C_Finalize of this module in the process. */
+		PKCS11_CTX_unload(m->ctx);
+		PKCS11_CTX_free(m->ctx);
+	}
+	if (m->dl != NULL)
+		dlclose(m->dl);
+	free(m->softhsm_conf);
+	free(m->path);
+	free(m);
+}
+
+static int
+same_conf(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+/* The loaded module for path (refs + 1), loading it when needed. Under registry_lock. */
+static int
+module_get(const char *path, struct tok_module **out)
+{
+	struct tok_module *m;
+	const char *conf = getenv("SOFTHSM2_CONF");
+	CK_C_GetFunctionList gfl;
+	CK_RV rv;
+	int rc = HSMCA_E_TOKEN;
+
+	*out = NULL;
+	for (m = modules; m != NULL; m = m->next) {
+		if (strcmp(m->path, path) != 0)
+			continue;
+		if (!same_conf(m->softhsm_conf, conf))
+			return err_set(HSMCA_E_BUSY, "the PKCS#11 module %s was initialised in this process with "
+			    "SOFTHSM2_CONF=%s, now it is %s; a module reads it only once: close every token first",
+			    path, m->softhsm_conf ? m->softhsm_conf : "(unset)", conf ? conf : "(unset)");
+		m->refs++;
+		*out = m;
 		return 0;
 	}
-	env = cfg->pin_env != NULL ? getenv(cfg->pin_env) : NULL;
-	if (env == NULL || *env == '\0')
-		return err_set(HSMCA_E_PIN, "no token PIN: neither a PIN file nor $%s is set",
-		    cfg->pin_env ? cfg->pin_env : "HSMCA_PIN");
-	if (strlen(env) > TOK_PIN_MAX)
-		return err_set(HSMCA_E_PIN, "the PIN in $%s is too long", cfg->pin_env);
-	memcpy(pin, env, strlen(env) + 1);
+	if ((m = calloc(1, sizeof(*m))) == NULL)
+		return HSMCA_E_NOMEM;
+	m->refs = 1;
+	if ((m->path = strdup(path)) == NULL || (conf != NULL && (m->softhsm_conf = strdup(conf)) == NULL)) {
+		rc = HSMCA_E_NOMEM;
+		goto fail;
+	}
+	if ((m->ctx = PKCS11_CTX_new()) == NULL) {
+		rc = HSMCA_E_NOMEM;
+		goto fail;
+	}
+	if (PKCS11_CTX_load(m->ctx, path) != 0) {
+		rc = err_set(HSMCA_E_TOKEN, "cannot load the PKCS#11 module %s", path);
+		err_drain_openssl();
+		PKCS11_CTX_free(m->ctx);
+		m->ctx = NULL;
+		goto fail;
+	}
+	if (PKCS11_enumerate_slots(m->ctx, &m->slots, &m->n_slots) != 0) {
+		rc = err_set(HSMCA_E_TOKEN, "cannot list the slots of %s", path);
+		err_drain_openssl();
+		goto fail;
+	}
+	/* The raw view: the same shared object, so the same module instance libp11 initialised. */
+	if ((m->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL)) == NULL ||
+	    (gfl = (CK_C_GetFunctionList)dlsym(m->dl, "C_GetFunctionList")) == NULL) {
+		rc = err_set(HSMCA_E_TOKEN, "cannot open %s for direct PKCS#11 calls", path);
+		goto fail;
+	}
+	if ((rv = gfl(&m->fl)) != CKR_OK) {
+		rc = tok_ckr(HSMCA_E_TOKEN, "C_GetFunctionList", rv);
+		goto fail;
+	}
+	rv = m->fl->C_Initialize(NULL);
+	if (rv != CKR_OK && rv != CKR_CRYPTOKI_ALREADY_INITIALIZED) {
+		rc = tok_ckr(HSMCA_E_TOKEN, "C_Initialize", rv);
+		goto fail;
+	}
+	m->next = modules;
+	modules = m;
+	*out = m;
 	return 0;
+fail:
+	m->next = NULL;
+	/* Not in the list yet: module_unref's unlink finds nothing and only frees. */
+	module_unref(m);
+	return rc;
 }
 
-/* The raw view: same module, its function list, sessions sharing libp11's login. */
-static int
-tok_open_raw(struct tok *tok, const char *module)
-{
-	CK_RV (*get_list)(CK_FUNCTION_LIST_PTR_PTR);
-	CK_C_INITIALIZE_ARGS args;
-	CK_RV rv;
-	int i;
+/* --- open / close --- */
 
-	tok->dl = dlopen(module, RTLD_NOW | RTLD_LOCAL);
-	if (tok->dl == NULL)
-		return err_set(HSMCA_E_TOKEN, "cannot load PKCS#11 module %s: %s", module, dlerror());
-	*(void **)&get_list = dlsym(tok->dl, "C_GetFunctionList");
-	if (get_list == NULL || get_list(&tok->fl) != CKR_OK)
-		return err_set(HSMCA_E_TOKEN, "PKCS#11 module %s has no function list", module);
-	memset(&args, 0, sizeof(args));
-	args.flags = CKF_OS_LOCKING_OK;
-	rv = tok->fl->C_Initialize(&args);
-	/* libp11 initialised the module already: that is the expected answer (NOTES.md). */
-	if (rv != CKR_OK && rv != CKR_CRYPTOKI_ALREADY_INITIALIZED)
-		return tok_ckr(HSMCA_E_TOKEN, "C_Initialize", rv);
-	for (i = 0; i < tok->pool_size; i++) {
-		rv = tok->fl->C_OpenSession(tok->slot_id, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &tok->pool[i]);
-		if (rv != CKR_OK)
-			return tok_ckr(HSMCA_E_TOKEN, "C_OpenSession", rv);
-		tok->pool_free[i] = 1;
+static void
+tok_free(struct tok *tok)
+{
+	size_t i;
+	int j;
+
+	if (tok == NULL)
+		return;
+	for (i = 0; i < tok->n_cache; i++)
+		EVP_PKEY_free(tok->cache[i].pkey);
+	for (j = 0; j < tok->n_idle; j++)
+		tok->fl->C_CloseSession(tok->idle[j]);
+	pthread_mutex_destroy(&tok->pool_lock);
+	pthread_cond_destroy(&tok->pool_cond);
+	pthread_mutex_destroy(&tok->key_lock);
+	OPENSSL_cleanse(tok->pin_digest, sizeof(tok->pin_digest));
+	free(tok);
+}
+
+/* The slot whose initialised token carries label. */
+static PKCS11_SLOT *
+find_slot(struct tok_module *m, const char *label)
+{
+	unsigned int i;
+
+	for (i = 0; i < m->n_slots; i++) {
+		PKCS11_TOKEN *t = m->slots[i].token;
+
+		if (t != NULL && t->initialized && t->label != NULL && strcmp(t->label, label) == 0)
+			return &m->slots[i];
+	}
+	return NULL;
+}
+
+static int
+login(struct tok *tok, const char *pin)
+{
+	CK_SESSION_HANDLE s;
+	CK_RV rv;
+
+	/* Our own C_Login first: it gives the exact CKR_PIN_* code, which libp11's error queue only
+	 * hints at. libp11's login after it answers from CKR_USER_ALREADY_LOGGED_IN, and libp11
+	 * then knows the slot is logged in (and keeps the PIN to log in again after a fork). */
+	rv = tok->fl->C_OpenSession(tok->slot_id, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &s);
+	if (rv != CKR_OK)
+		return tok_ckr(HSMCA_E_TOKEN, "C_OpenSession", rv);
+	rv = tok->fl->C_Login(s, CKU_USER, (CK_UTF8CHAR *)pin, (CK_ULONG)strlen(pin));
+	if (rv != CKR_OK && rv != CKR_USER_ALREADY_LOGGED_IN) {
+		tok->fl->C_CloseSession(s);
+		if (rv == CKR_PIN_INCORRECT)
+			return err_set(HSMCA_E_PIN, "wrong PIN for token %s", tok->label);
+		return tok_ckr(HSMCA_E_PIN, "C_Login", rv);
+	}
+	/* Kept: the first session of the pool. */
+	tok->idle[tok->n_idle++] = s;
+	tok->n_open++;
+	if (PKCS11_login((PKCS11_SLOT *)tok->slot, 0, pin) != 0) {
+		err_set(HSMCA_E_PIN, "libp11 login to token %s failed", tok->label);
+		err_drain_openssl();
+		return HSMCA_E_PIN;
 	}
 	return 0;
 }
@@ -139,99 +365,116 @@ tok_open_raw(struct tok *tok, const char *module)
 int
 tok_open(const struct tok_config *cfg, struct tok **out)
 {
-	struct tok *tok = NULL;
-	PKCS11_SLOT *slots, *slot = NULL;
-	const char *module = cfg->module_path ? cfg->module_path : TOK_DEFAULT_MODULE;
-	char pin[TOK_PIN_MAX + 1];
-	unsigned int i;
-	int rc = HSMCA_E_TOKEN;
+	const char *path;
+	struct tok *tok = NULL, *t;
+	struct tok_module *mod = NULL;
+	PKCS11_SLOT *slot;
+	char *pin = NULL;
+	uint8_t digest[32];
+	int rc = HSMCA_E_INTERNAL, locked = 0;
 
 	*out = NULL;
-	pin[0] = '\0';
-	if (cfg->token_label == NULL || *cfg->token_label == '\0' || strlen(cfg->token_label) > 32)
-		return err_set(HSMCA_E_INVALID, "token label must be 1 to 32 characters");
-	tok = calloc(1, sizeof(*tok));
-	if (tok == NULL)
-		return HSMCA_E_NOMEM;
+	if (cfg == NULL || cfg->token_label == NULL || cfg->token_label[0] == '\0' ||
+	    strlen(cfg->token_label) > TOK_URI_TOKEN_MAX)
+		return err_set(HSMCA_E_INVALID, "token label missing or longer than %d bytes", TOK_URI_TOKEN_MAX);
+	path = cfg->module_path != NULL ? cfg->module_path : TOK_DEFAULT_MODULE;
+	if ((rc = pin_read(cfg, &pin)) != 0)
+		goto out;
+
+	pthread_mutex_lock(&registry_lock);
+	locked = 1;
+	for (t = toks; t != NULL; t = t->next) {
+		if (strcmp(t->mod->path, path) == 0 && strcmp(t->label, cfg->token_label) == 0)
+			break;
+	}
+	if (t != NULL) {
+		/* Already logged in: the module would accept any PIN now, so check it ourselves. */
+		if ((rc = pin_digest(t->pin_salt, pin, digest)) != 0)
+			goto out;
+		if (CRYPTO_memcmp(digest, t->pin_digest, sizeof(digest)) != 0) {
+			rc = err_set(HSMCA_E_PIN, "wrong PIN for token %s", t->label);
+			goto out;
+		}
+		t->refs++;
+		*out = t;
+		rc = 0;
+		goto out;
+	}
+	if ((rc = module_get(path, &mod)) != 0)
+		goto out;
+	if ((slot = find_slot(mod, cfg->token_label)) == NULL) {
+		/* A configuration or set-up fault, not a client's unknown id: HSMCA_E_TOKEN. */
+		rc = err_set(HSMCA_E_TOKEN, "no token labelled %s in %s", cfg->token_label, path);
+		goto out;
+	}
+	if ((tok = calloc(1, sizeof(*tok))) == NULL) {
+		rc = HSMCA_E_NOMEM;
+		goto out;
+	}
 	pthread_mutex_init(&tok->pool_lock, NULL);
 	pthread_cond_init(&tok->pool_cond, NULL);
 	pthread_mutex_init(&tok->key_lock, NULL);
-	tok->pool_size = cfg->pool_size <= 0 ? 4 : cfg->pool_size > TOK_POOL_MAX ? TOK_POOL_MAX : cfg->pool_size;
-	snprintf(tok->label, sizeof(tok->label), "%s", cfg->token_label);
-	rc = tok_read_pin(cfg, pin);
-	if (rc != 0)
-		goto out;
-	rc = HSMCA_E_TOKEN;
-	tok->p11ctx = PKCS11_CTX_new();
-	if (tok->p11ctx == NULL)
-		goto out;
-	if (PKCS11_CTX_load(tok->p11ctx, module) != 0) {
-		rc = err_set(HSMCA_E_TOKEN, "cannot load PKCS#11 module %s", module);
-		goto out;
-	}
-	if (PKCS11_enumerate_slots(tok->p11ctx, &slots, &tok->n_slots) != 0) {
-		rc = err_set(HSMCA_E_TOKEN, "cannot list the slots of %s", module);
-		goto out;
-	}
-	tok->slots = slots;
-	for (i = 0; i < tok->n_slots; i++)
-		if (slots[i].token != NULL && slots[i].token->initialized &&
-		    strcmp(slots[i].token->label, cfg->token_label) == 0) {
-			slot = &slots[i];
-			break;
-		}
-	if (slot == NULL) {
-		rc = err_set(HSMCA_E_TOKEN, "no token labelled '%s' in %s", cfg->token_label, module);
-		goto out;
-	}
+	tok->refs = 1;
+	tok->mod = mod;
+	tok->fl = mod->fl;
 	tok->slot = slot;
 	tok->slot_id = PKCS11_get_slotid_from_slot(slot);
-	if (PKCS11_login(slot, 0, pin) != 0) {
-		rc = err_set(HSMCA_E_PIN, "login to token '%s' refused: wrong PIN (or the PIN is locked)", cfg->token_label);
+	tok->pool_max = cfg->pool_size <= 0 ? TOK_POOL_DEFAULT :
+	    cfg->pool_size > TOK_POOL_MAX ? TOK_POOL_MAX : cfg->pool_size;
+	snprintf(tok->label, sizeof(tok->label), "%s", cfg->token_label);
+	if ((rc = login(tok, pin)) != 0)
+		goto out;
+	if (RAND_bytes(tok->pin_salt, sizeof(tok->pin_salt)) != 1) {
+		rc = err_set(HSMCA_E_INTERNAL, "RAND_bytes failed");
 		goto out;
 	}
-	rc = tok_open_raw(tok, module);
-	if (rc != 0)
+	if ((rc = pin_digest(tok->pin_salt, pin, tok->pin_digest)) != 0)
 		goto out;
+	tok->next = toks;
+	toks = tok;
 	*out = tok;
 	tok = NULL;
+	mod = NULL;
 	rc = 0;
 out:
-	OPENSSL_cleanse(pin, sizeof(pin));
 	if (rc != 0)
-		err_drain_openssl();
-	ERR_clear_error();
-	tok_close(tok);
+		ERR_clear_error();
+	tok_free(tok);
+	module_unref(mod);
+	if (locked)
+		pthread_mutex_unlock(&registry_lock);
+	OPENSSL_cleanse(digest, sizeof(digest));
+	OPENSSL_clear_free(pin, TOK_PIN_MAX + 1);
 	return rc;
 }
 
 void
 tok_close(struct tok *tok)
 {
-	size_t i;
-	int j;
+	struct tok **pp;
+	struct tok_module *mod;
+	PKCS11_SLOT *slot;
 
 	if (tok == NULL)
 		return;
-	for (i = 0; i < tok->n_keys; i++)
-		EVP_PKEY_free(tok->keys[i].pkey);
-	if (tok->fl != NULL)
-		for (j = 0; j < tok->pool_size; j++)
-			if (tok->pool[j] != 0)
-				tok->fl->C_CloseSession(tok->pool[j]);
-	/* No C_Finalize on the raw view: libp11 owns the module's life. */
-	if (tok->slots != NULL)
-		PKCS11_release_all_slots(tok->p11ctx, tok->slots, tok->n_slots);
-	if (tok->p11ctx != NULL) {
-		PKCS11_CTX_unload(tok->p11ctx);
-		PKCS11_CTX_free(tok->p11ctx);
+	pthread_mutex_lock(&registry_lock);
+	if (--tok->refs > 0) {
+		pthread_mutex_unlock(&registry_lock);
+		return;
 	}
-	if (tok->dl != NULL)
-		dlclose(tok->dl);
-	pthread_mutex_destroy(&tok->key_lock);
-	pthread_cond_destroy(&tok->pool_cond);
-	pthread_mutex_destroy(&tok->pool_lock);
-	free(tok);
+	for (pp = &toks; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == tok) {
+			*pp = tok->next;
+			break;
+		}
+	}
+	mod = tok->mod;
+	slot = tok->slot;
+	/* libp11 EVP_PKEYs and our sessions first, then the login, then (last user) the module. */
+	tok_free(tok);
+	PKCS11_logout(slot);
+	module_unref(mod);
+	pthread_mutex_unlock(&registry_lock);
 }
 
 const char *
@@ -241,244 +484,215 @@ tok_label(const struct tok *tok)
 }
 
 int
-tok_session_get(struct tok *tok, CK_SESSION_HANDLE *s)
-{
-	int i;
-
-	pthread_mutex_lock(&tok->pool_lock);
-	for (;;) {
-		for (i = 0; i < tok->pool_size; i++)
-			if (tok->pool_free[i]) {
-				tok->pool_free[i] = 0;
-				*s = tok->pool[i];
-				pthread_mutex_unlock(&tok->pool_lock);
-				return 0;
-			}
-		pthread_cond_wait(&tok->pool_cond, &tok->pool_lock);
-	}
-}
-
-void
-tok_session_put(struct tok *tok, CK_SESSION_HANDLE s)
-{
-	int i;
-
-	pthread_mutex_lock(&tok->pool_lock);
-	for (i = 0; i < tok->pool_size; i++)
-		if (tok->pool[i] == s)
-			tok->pool_free[i] = 1;
-	pthread_cond_signal(&tok->pool_cond);
-	pthread_mutex_unlock(&tok->pool_lock);
-}
-
-int
 tok_ping(struct tok *tok)
 {
 	CK_SESSION_HANDLE s;
 	CK_SESSION_INFO info;
 	CK_RV rv;
-
-	tok_session_get(tok, &s);
-	rv = tok->fl->C_GetSessionInfo(s, &info);
-	tok_session_put(tok, s);
-	if (rv != CKR_OK)
-		return tok_ckr(HSMCA_E_TOKEN, "C_GetSessionInfo", rv);
-	if (info.state != CKS_RW_USER_FUNCTIONS && info.state != CKS_RO_USER_FUNCTIONS)
-		return err_set(HSMCA_E_TOKEN, "token '%s' is no longer logged in", tok->label);
-	return 0;
-}
-
-int
-tok_keyref_id(struct tok *tok, const char *keyref, unsigned char *id, size_t *id_len)
-{
-	struct tok_uri u;
 	int rc;
 
-	rc = tok_uri_parse(keyref, &u);
-	if (rc != 0)
+	if ((rc = tok_session_get(tok, &s)) != 0)
 		return rc;
-	if (u.token[0] != '\0' && strcmp(u.token, tok->label) != 0)
-		return err_set(HSMCA_E_NOTFOUND, "key %s is on token '%s', not on '%s'", keyref, u.token, tok->label);
-	if (u.id_len == 0)
-		return err_set(HSMCA_E_INVALID, "key reference %s has no id", keyref);
-	memcpy(id, u.id, u.id_len);
-	*id_len = u.id_len;
+	rv = tok->fl->C_GetSessionInfo(s, &info);
+	tok_session_put_rv(tok, s, rv);
+	if (rv != CKR_OK)
+		return tok_ckr(HSMCA_E_TOKEN, "C_GetSessionInfo", rv);
+	if (info.state != CKS_RW_USER_FUNCTIONS)
+		return err_set(HSMCA_E_TOKEN, "token %s is no longer logged in", tok->label);
 	return 0;
 }
 
-int
-tok_new_id(unsigned char id[TOK_ID_LEN])
-{
-	return RAND_bytes(id, TOK_ID_LEN) == 1 ? 0 : err_set(HSMCA_E_INTERNAL, "no randomness for a key id");
-}
+/* --- the raw session pool --- */
 
 int
-tok_keyref_make(struct tok *tok, const unsigned char *id, size_t id_len, const char *label, char **keyref)
+tok_session_get(struct tok *tok, CK_SESSION_HANDLE *s)
 {
-	struct tok_uri u;
-
-	memset(&u, 0, sizeof(u));
-	snprintf(u.token, sizeof(u.token), "%s", tok->label);
-	snprintf(u.object, sizeof(u.object), "%s", label ? label : "");
-	snprintf(u.type, sizeof(u.type), "private");
-	memcpy(u.id, id, id_len);
-	u.id_len = id_len;
-	return tok_uri_format(&u, keyref);
-}
-
-int
-tok_find_object(struct tok *tok, CK_SESSION_HANDLE s, CK_OBJECT_CLASS cls, const unsigned char *id,
-    size_t id_len, CK_OBJECT_HANDLE *obj)
-{
-	CK_ATTRIBUTE tmpl[] = {
-		{ CKA_CLASS, &cls, sizeof(cls) },
-		{ CKA_ID, (void *)id, id_len },
-	};
-	CK_ULONG n = 0;
 	CK_RV rv;
+	int rc = 0;
 
-	rv = tok->fl->C_FindObjectsInit(s, tmpl, 2);
-	if (rv != CKR_OK)
-		return tok_ckr(HSMCA_E_TOKEN, "C_FindObjectsInit", rv);
-	rv = tok->fl->C_FindObjects(s, obj, 1, &n);
-	tok->fl->C_FindObjectsFinal(s);
-	if (rv != CKR_OK)
-		return tok_ckr(HSMCA_E_TOKEN, "C_FindObjects", rv);
-	if (n == 0)
-		return err_set(HSMCA_E_NOTFOUND, "no such key on token '%s'", tok->label);
-	return 0;
-}
-
-int
-tok_get_attr(struct tok *tok, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE obj, CK_ATTRIBUTE_TYPE type,
-    unsigned char **val, size_t *len)
-{
-	CK_ATTRIBUTE a = { type, NULL, 0 };
-	CK_RV rv;
-
-	*val = NULL;
-	*len = 0;
-	rv = tok->fl->C_GetAttributeValue(s, obj, &a, 1);
-	if (rv != CKR_OK)
-		return tok_ckr(rv == CKR_ATTRIBUTE_SENSITIVE ? HSMCA_E_CONFLICT : HSMCA_E_TOKEN, "C_GetAttributeValue", rv);
-	if (a.ulValueLen == (CK_ULONG)-1 || a.ulValueLen > 1 << 20)
-		return err_set(HSMCA_E_TOKEN, "token returned an unusable attribute length");
-	a.pValue = malloc(a.ulValueLen + 1);
-	if (a.pValue == NULL)
-		return HSMCA_E_NOMEM;
-	rv = tok->fl->C_GetAttributeValue(s, obj, &a, 1);
-	if (rv != CKR_OK) {
-		free(a.pValue);
-		return tok_ckr(HSMCA_E_TOKEN, "C_GetAttributeValue", rv);
+	*s = CK_INVALID_HANDLE;
+	pthread_mutex_lock(&tok->pool_lock);
+	while (tok->n_idle == 0 && tok->n_open >= tok->pool_max)
+		pthread_cond_wait(&tok->pool_cond, &tok->pool_lock);
+	if (tok->n_idle > 0) {
+		*s = tok->idle[--tok->n_idle];
+	} else {
+		/* Sessions opened after the login are logged in too (login is per token, PKCS#11 2.40
+		 * section 5.6). Read/write: key generation, import and deletion create or destroy
+		 * token objects. */
+		rv = tok->fl->C_OpenSession(tok->slot_id, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, s);
+		if (rv != CKR_OK)
+			rc = tok_ckr(HSMCA_E_TOKEN, "C_OpenSession", rv);
+		else
+			tok->n_open++;
 	}
-	*val = a.pValue;
-	*len = a.ulValueLen;
-	return 0;
+	pthread_mutex_unlock(&tok->pool_lock);
+	return rc;
 }
 
-int
-tok_get_bool(struct tok *tok, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE obj, CK_ATTRIBUTE_TYPE type, int *out)
+void
+tok_session_put(struct tok *tok, CK_SESSION_HANDLE s)
 {
-	CK_BBOOL b = CK_FALSE;
-	CK_ATTRIBUTE a = { type, &b, sizeof(b) };
-	CK_RV rv;
-
-	rv = tok->fl->C_GetAttributeValue(s, obj, &a, 1);
-	if (rv != CKR_OK)
-		return tok_ckr(HSMCA_E_TOKEN, "C_GetAttributeValue", rv);
-	*out = b == CK_TRUE;
-	return 0;
+	tok_session_put_rv(tok, s, CKR_OK);
 }
 
-/* Looks id up among libp11's keys; re-enumerates once, since keys made through the raw view are
- * unknown to libp11 until it lists the token again. Called with key_lock held. */
+void
+tok_session_put_rv(struct tok *tok, CK_SESSION_HANDLE s, CK_RV last_rv)
+{
+	int dead;
+
+	if (s == CK_INVALID_HANDLE)
+		return;
+	dead = last_rv == CKR_SESSION_HANDLE_INVALID || last_rv == CKR_SESSION_CLOSED ||
+	    last_rv == CKR_DEVICE_REMOVED || last_rv == CKR_TOKEN_NOT_PRESENT || last_rv == CKR_DEVICE_ERROR;
+	pthread_mutex_lock(&tok->pool_lock);
+	if (dead) {
+		tok->fl->C_CloseSession(s);
+		tok->n_open--;
+	} else {
+		tok->idle[tok->n_idle++] = s;
+	}
+	pthread_cond_signal(&tok->pool_cond);
+	pthread_mutex_unlock(&tok->pool_lock);
+}
+
+/* --- the token EVP_PKEY cache --- */
+
+static struct tok_cached_key *
+cache_find(struct tok *tok, const uint8_t *id, size_t id_len)
+{
+	size_t i;
+
+	for (i = 0; i < tok->n_cache; i++) {
+		if (tok->cache[i].id_len == id_len && memcmp(tok->cache[i].id, id, id_len) == 0)
+			return &tok->cache[i];
+	}
+	return NULL;
+}
+
+void
+tok_cache_forget(struct tok *tok, const uint8_t *id, size_t id_len)
+{
+	struct tok_cached_key *c;
+
+	if ((c = cache_find(tok, id, id_len)) != NULL) {
+		EVP_PKEY_free(c->pkey);
+		*c = tok->cache[--tok->n_cache];
+	}
+}
+
+/* The libp11 EVP_PKEY of the private key with CKA_ID id. Under key_lock: libp11 reallocates its
+ * key list while enumerating. */
 static int
-tok_libp11_key(struct tok *tok, const unsigned char *id, size_t id_len, EVP_PKEY **pkey)
+libp11_key(struct tok *tok, const uint8_t *id, size_t id_len, EVP_PKEY **out)
 {
 	PKCS11_SLOT *slot = tok->slot;
-	PKCS11_KEY *keys;
-	unsigned int n, i;
+	PKCS11_KEY *keys = NULL;
+	unsigned int n = 0, i;
 
-	if (PKCS11_enumerate_keys(slot->token, &keys, &n) != 0)
-		return err_set(HSMCA_E_TOKEN, "cannot list the keys of token '%s'", tok->label);
-	for (i = 0; i < n; i++)
-		if (keys[i].isPrivate && keys[i].id_len == id_len && memcmp(keys[i].id, id, id_len) == 0) {
-			*pkey = PKCS11_get_private_key(&keys[i]);
-			if (*pkey == NULL)
-				return err_set(HSMCA_E_TOKEN, "libp11 cannot use the key");
-			return 0;
+	*out = NULL;
+	if (PKCS11_enumerate_keys(slot->token, &keys, &n) != 0) {
+		err_set(HSMCA_E_TOKEN, "libp11 cannot list the keys of token %s", tok->label);
+		err_drain_openssl();
+		return HSMCA_E_TOKEN;
+	}
+	for (i = 0; i < n; i++) {
+		if (keys[i].id_len == id_len && memcmp(keys[i].id, id, id_len) == 0)
+			break;
+	}
+	if (i == n)
+		return err_set(HSMCA_E_NOTFOUND, "libp11 does not see the key in token %s", tok->label);
+	/* libp11 0.4.12 returns a new reference (checked: freeing it leaves the key usable). */
+	if ((*out = PKCS11_get_private_key(&keys[i])) == NULL) {
+		err_set(HSMCA_E_TOKEN, "libp11 cannot load the private key from token %s", tok->label);
+		err_drain_openssl();
+		return HSMCA_E_TOKEN;
+	}
+	return 0;
+}
+
+/* A cache hit for id: a new reference in *pkey. Under key_lock. */
+static int
+cache_take(struct tok *tok, const uint8_t *id, size_t id_len, EVP_PKEY **pkey, enum tok_key_spec *spec)
+{
+	struct tok_cached_key *c = cache_find(tok, id, id_len);
+
+	if (c == NULL)
+		return 0;
+	EVP_PKEY_up_ref(c->pkey);
+	*pkey = c->pkey;
+	if (spec != NULL)
+		*spec = c->spec;
+	c->last_use = ++tok->use_clock;
+	return 1;
+}
+
+int
+tok_pkey_get_spec(struct tok *tok, const char *keyref, EVP_PKEY **pkey, enum tok_key_spec *spec)
+{
+	struct tok_uri u;
+	struct tok_cached_key *c;
+	CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
+	CK_OBJECT_HANDLE obj;
+	EVP_PKEY *pk = NULL;
+	enum tok_key_spec sp = TOK_KEY__MAX;
+	size_t i, oldest;
+	int rc, hit;
+
+	*pkey = NULL;
+	if ((rc = tok_keyref_parse(tok, keyref, &u)) != 0)
+		return rc;
+	/* The fast path (every signature after the first): no session, no token call. */
+	pthread_mutex_lock(&tok->key_lock);
+	hit = cache_take(tok, u.id, u.id_len, pkey, spec);
+	pthread_mutex_unlock(&tok->key_lock);
+	if (hit)
+		return 0;
+
+	/* Lock order: session, then key_lock (tok_internal.h). */
+	if ((rc = tok_session_get(tok, &s)) != 0)
+		return rc;
+	pthread_mutex_lock(&tok->key_lock);
+	if (cache_take(tok, u.id, u.id_len, pkey, spec)) {
+		rc = 0;
+		goto out;
+	}
+	/* Ask the token itself first, under key_lock so that no deletion runs in between:
+	 * libp11's list keeps keys deleted behind its back. */
+	rc = tok_find_object(tok, s, CKO_PRIVATE_KEY, u.id, u.id_len, &obj);
+	if (rc == HSMCA_E_NOTFOUND)
+		rc = err_set(HSMCA_E_NOTFOUND, "no private key %s in token %s", keyref, tok->label);
+	if (rc != 0 || (rc = tok_spec_of_object(tok, s, obj, &sp)) != 0)
+		goto out;
+	if ((rc = libp11_key(tok, u.id, u.id_len, &pk)) != 0)
+		goto out;
+	if (tok->n_cache == TOK_KEY_CACHE_MAX) {
+		for (oldest = 0, i = 1; i < tok->n_cache; i++) {
+			if (tok->cache[i].last_use < tok->cache[oldest].last_use)
+				oldest = i;
 		}
-	return err_set(HSMCA_E_NOTFOUND, "no such private key on token '%s'", tok->label);
+		EVP_PKEY_free(tok->cache[oldest].pkey);
+		tok->cache[oldest] = tok->cache[--tok->n_cache];
+	}
+	c = &tok->cache[tok->n_cache++];
+	memcpy(c->id, u.id, u.id_len);
+	c->id_len = u.id_len;
+	c->spec = sp;
+	c->pkey = pk;
+	c->last_use = ++tok->use_clock;
+	EVP_PKEY_up_ref(pk);
+	*pkey = pk;
+	if (spec != NULL)
+		*spec = sp;
+	rc = 0;
+out:
+	pthread_mutex_unlock(&tok->key_lock);
+	tok_session_put(tok, s);
+	return rc;
 }
 
 int
 tok_pkey_get(struct tok *tok, const char *keyref, EVP_PKEY **pkey)
 {
-	unsigned char id[TOK_URI_ID_MAX];
-	size_t id_len, i;
-	EVP_PKEY *found = NULL;
-	int rc;
-
-	*pkey = NULL;
-	rc = tok_keyref_id(tok, keyref, id, &id_len);
-	if (rc != 0)
-		return rc;
-	pthread_mutex_lock(&tok->key_lock);
-	for (i = 0; i < tok->n_keys; i++)
-		if (tok->keys[i].id_len == id_len && memcmp(tok->keys[i].id, id, id_len) == 0) {
-			found = tok->keys[i].pkey;
-			break;
-		}
-	if (found == NULL) {
-		/* libp11 keeps keys it once listed even after they are destroyed: ask the token
-		 * itself whether the key exists before trusting libp11's list. */
-		CK_SESSION_HANDLE s;
-		CK_OBJECT_HANDLE obj;
-
-		tok_session_get(tok, &s);
-		rc = tok_find_object(tok, s, CKO_PRIVATE_KEY, id, id_len, &obj);
-		tok_session_put(tok, s);
-		if (rc == 0)
-			rc = tok_libp11_key(tok, id, id_len, &found);
-		if (rc == 0 && tok->n_keys < TOK_KEY_CACHE_MAX) {
-			memcpy(tok->keys[tok->n_keys].id, id, id_len);
-			tok->keys[tok->n_keys].id_len = id_len;
-			tok->keys[tok->n_keys].pkey = found;
-			tok->n_keys++;
-		} else if (rc == 0) {
-			/* Cache full: hand over this reference, uncached. */
-			*pkey = found;
-			pthread_mutex_unlock(&tok->key_lock);
-			return 0;
-		}
-	}
-	if (found != NULL && EVP_PKEY_up_ref(found) == 1)
-		*pkey = found;
-	else if (rc == 0)
-		rc = HSMCA_E_INTERNAL;
-	pthread_mutex_unlock(&tok->key_lock);
-	return rc;
-}
-
-void
-tok_cache_forget(struct tok *tok, const unsigned char *id, size_t id_len)
-{
-	size_t i;
-
-	pthread_mutex_lock(&tok->key_lock);
-	for (i = 0; i < tok->n_keys; i++)
-		if (tok->keys[i].id_len == id_len && memcmp(tok->keys[i].id, id, id_len) == 0) {
-			EVP_PKEY_free(tok->keys[i].pkey);
-			tok->keys[i] = tok->keys[--tok->n_keys];
-			break;
-		}
-	pthread_mutex_unlock(&tok->key_lock);
-}
-
-const EVP_MD *
-tok_digest_for(EVP_PKEY *pkey)
-{
-	if (EVP_PKEY_get_base_id(pkey) == EVP_PKEY_EC && EVP_PKEY_get_bits(pkey) == 384)
-		return EVP_sha384();
-	return EVP_sha256();
+	return tok_pkey_get_spec(tok, keyref, pkey, NULL);
 }

@@ -1,13 +1,17 @@
 /*
- * tok_softhsm.c: the embedded default token: a SoftHSM token inside the state folder.
+ * tok_softhsm.c: sets up the embedded SoftHSM token of a state folder (`hsmca init`).
  *
- * `hsmca init` calls tok_softhsm_create before anything else loads the module: SoftHSM reads
- * SOFTHSM2_CONF once, at C_Initialize, so a process that already initialised the module with
- * another configuration cannot create a token here. The raw function list is used (and
- * finalised) so libp11 later starts on a clean module.
+ * May call: the SoftHSM module directly (C_Initialize, C_InitToken, C_Login as SO, C_InitPIN,
+ * C_Finalize); never execs softhsm2-util, never logs a PIN.
+ *
+ * SoftHSM reads SOFTHSM2_CONF at C_Initialize only. This function initialises the module with the
+ * new configuration and finalises it again, so it refuses (HSMCA_E_BUSY) while any token is open
+ * in this process (tok_session.c's registry): the module would still be bound to the old token
+ * directory. Close every token first; after it returns, tok_open() loads the module afresh.
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,27 +27,27 @@
 
 #define PIN_LEN 24
 
-/* A PIN from an unambiguous alphabet, rejection-sampled so every character is equally likely. */
+/* PIN_LEN characters of a 32-letter alphabet without look-alikes: 120 bits, no bias (32 divides
+ * 256). */
 static int
-random_pin(char pin[PIN_LEN + 1])
+random_pin(char out[PIN_LEN + 1])
 {
-	static const char alphabet[] = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789";
-	const unsigned n = sizeof(alphabet) - 1, limit = 256 - 256 % (sizeof(alphabet) - 1);
-	unsigned char r;
-	int i = 0;
+	static const char alphabet[] = "abcdefghjkmnpqrstuvwxyz23456789A";
+	uint8_t r[PIN_LEN];
+	int i;
 
-	while (i < PIN_LEN) {
-		if (RAND_bytes(&r, 1) != 1)
-			return err_set(HSMCA_E_INTERNAL, "no randomness for a PIN");
-		if (r < limit)
-			pin[i++] = alphabet[r % n];
-	}
-	pin[PIN_LEN] = '\0';
+	if (RAND_bytes(r, sizeof(r)) != 1)
+		return err_set(HSMCA_E_INTERNAL, "RAND_bytes failed");
+	for (i = 0; i < PIN_LEN; i++)
+		out[i] = alphabet[r[i] % 32];
+	out[PIN_LEN] = '\0';
+	OPENSSL_cleanse(r, sizeof(r));
 	return 0;
 }
 
+/* label blank-padded to 32 bytes, as CK_TOKEN_INFO and C_InitToken want it. */
 static void
-pad32(CK_UTF8CHAR out[32], const char *label)
+pad_label(const char *label, CK_UTF8CHAR out[32])
 {
 	size_t n = strlen(label);
 
@@ -51,134 +55,157 @@ pad32(CK_UTF8CHAR out[32], const char *label)
 	memcpy(out, label, n > 32 ? 32 : n);
 }
 
-/* C_InitToken on the free slot, then the user PIN, with the raw function list. */
+/* The slot of the first present token matching want_initialised (and label, when given). */
 static int
-softhsm_init_token(const char *label, const char *so_pin, const char *user_pin)
+find_slot(CK_FUNCTION_LIST *fl, int want_initialised, const CK_UTF8CHAR *label, CK_SLOT_ID *out)
 {
-	CK_RV (*get_list)(CK_FUNCTION_LIST_PTR_PTR);
-	CK_FUNCTION_LIST_PTR fl = NULL;
 	CK_SLOT_ID slots[64];
 	CK_ULONG n = 64, i;
 	CK_TOKEN_INFO info;
-	CK_UTF8CHAR lab[32];
-	CK_SESSION_HANDLE s;
-	CK_SLOT_ID target = (CK_SLOT_ID)-1;
-	void *dl;
+	CK_RV rv;
+
+	if ((rv = fl->C_GetSlotList(CK_TRUE, slots, &n)) != CKR_OK)
+		return tok_ckr(HSMCA_E_TOKEN, "C_GetSlotList", rv);
+	for (i = 0; i < n; i++) {
+		if (fl->C_GetTokenInfo(slots[i], &info) != CKR_OK)
+			continue;
+		if (!!(info.flags & CKF_TOKEN_INITIALIZED) != want_initialised)
+			continue;
+		if (label != NULL && memcmp(info.label, label, 32) != 0)
+			continue;
+		*out = slots[i];
+		return 0;
+	}
+	return err_set(HSMCA_E_TOKEN, "SoftHSM offers no %s token slot", want_initialised ? "matching" : "free");
+}
+
+static int
+init_token(const char *label, const char *so_pin, const char *pin)
+{
+	void *dl = NULL;
+	CK_C_GetFunctionList gfl;
+	CK_FUNCTION_LIST *fl = NULL;
+	CK_SLOT_ID slot;
+	CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
+	CK_UTF8CHAR plabel[32];
 	CK_RV rv;
 	int rc = HSMCA_E_TOKEN, initialised = 0;
 
-	dl = dlopen(TOK_DEFAULT_MODULE, RTLD_NOW | RTLD_LOCAL);
-	if (dl == NULL)
-		return err_set(HSMCA_E_TOKEN, "cannot load %s: %s (is softhsm2 installed?)", TOK_DEFAULT_MODULE, dlerror());
-	*(void **)&get_list = dlsym(dl, "C_GetFunctionList");
-	if (get_list == NULL || get_list(&fl) != CKR_OK)
+	if ((dl = dlopen(TOK_DEFAULT_MODULE, RTLD_NOW | RTLD_LOCAL)) == NULL ||
+	    (gfl = (CK_C_GetFunctionList)dlsym(dl, "C_GetFunctionList")) == NULL || gfl(&fl) != CKR_OK) {
+		rc = err_set(HSMCA_E_TOKEN, "cannot load %s", TOK_DEFAULT_MODULE);
 		goto out;
+	}
 	rv = fl->C_Initialize(NULL);
 	if (rv == CKR_CRYPTOKI_ALREADY_INITIALIZED) {
-		rc = err_set(HSMCA_E_TOKEN, "the token module was already started in this process");
+		/* Someone outside tok_session.c initialised it: it reads our new configuration never. */
+		rc = err_set(HSMCA_E_BUSY, "SoftHSM is already initialised in this process; cannot switch SOFTHSM2_CONF");
 		goto out;
 	}
 	if (rv != CKR_OK) {
-		rc = tok_ckr(HSMCA_E_TOKEN, "C_Initialize", rv);
+		rc = tok_ckr(HSMCA_E_TOKEN, "C_Initialize (SoftHSM)", rv);
 		goto out;
 	}
 	initialised = 1;
-	if ((rv = fl->C_GetSlotList(CK_TRUE, slots, &n)) != CKR_OK) {
-		rc = tok_ckr(HSMCA_E_TOKEN, "C_GetSlotList", rv);
+	pad_label(label, plabel);
+	if ((rc = find_slot(fl, 0, NULL, &slot)) != 0)
 		goto out;
-	}
-	for (i = 0; i < n; i++)
-		if (fl->C_GetTokenInfo(slots[i], &info) == CKR_OK && !(info.flags & CKF_TOKEN_INITIALIZED)) {
-			target = slots[i];
-			break;
-		}
-	if (target == (CK_SLOT_ID)-1) {
-		rc = err_set(HSMCA_E_TOKEN, "SoftHSM offers no free slot");
-		goto out;
-	}
-	pad32(lab, label);
-	rv = fl->C_InitToken(target, (CK_UTF8CHAR_PTR)so_pin, strlen(so_pin), lab);
-	if (rv != CKR_OK) {
+	if ((rv = fl->C_InitToken(slot, (CK_UTF8CHAR *)so_pin, strlen(so_pin), plabel)) != CKR_OK) {
 		rc = tok_ckr(HSMCA_E_TOKEN, "C_InitToken", rv);
 		goto out;
 	}
-	/* SoftHSM moves an initialised token to a new slot id: find it again by label. */
-	n = 64;
-	target = (CK_SLOT_ID)-1;
-	if (fl->C_GetSlotList(CK_TRUE, slots, &n) == CKR_OK)
-		for (i = 0; i < n; i++)
-			if (fl->C_GetTokenInfo(slots[i], &info) == CKR_OK && (info.flags & CKF_TOKEN_INITIALIZED) &&
-			    memcmp(info.label, lab, 32) == 0) {
-				target = slots[i];
-				break;
-			}
-	if (target == (CK_SLOT_ID)-1) {
-		rc = err_set(HSMCA_E_TOKEN, "the new token '%s' cannot be found", label);
+	/* SoftHSM moves a freshly initialised token to a new slot id: look it up again. */
+	if ((rc = find_slot(fl, 1, plabel, &slot)) != 0)
+		goto out;
+	if ((rv = fl->C_OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &s)) != CKR_OK) {
+		rc = tok_ckr(HSMCA_E_TOKEN, "C_OpenSession", rv);
 		goto out;
 	}
-	rv = fl->C_OpenSession(target, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &s);
-	if (rv == CKR_OK) {
-		rv = fl->C_Login(s, CKU_SO, (CK_UTF8CHAR_PTR)so_pin, strlen(so_pin));
-		if (rv == CKR_OK) {
-			rv = fl->C_InitPIN(s, (CK_UTF8CHAR_PTR)user_pin, strlen(user_pin));
-			fl->C_Logout(s);
-		}
-		fl->C_CloseSession(s);
+	if ((rv = fl->C_Login(s, CKU_SO, (CK_UTF8CHAR *)so_pin, strlen(so_pin))) != CKR_OK) {
+		rc = tok_ckr(HSMCA_E_TOKEN, "C_Login (SO)", rv);
+		goto out;
 	}
+	rv = fl->C_InitPIN(s, (CK_UTF8CHAR *)pin, strlen(pin));
+	fl->C_Logout(s);
 	if (rv != CKR_OK) {
-		rc = tok_ckr(HSMCA_E_TOKEN, "setting the user PIN", rv);
+		rc = tok_ckr(HSMCA_E_TOKEN, "C_InitPIN", rv);
 		goto out;
 	}
 	rc = 0;
 out:
-	if (rc == HSMCA_E_TOKEN && err_msg(rc) == hsmca_strerror(rc))
-		err_set(rc, "cannot use the SoftHSM module");
+	if (s != CK_INVALID_HANDLE)
+		fl->C_CloseSession(s);
 	if (initialised)
 		fl->C_Finalize(NULL);
-	dlclose(dl);
+	if (dl != NULL)
+		dlclose(dl);
 	return rc;
 }
 
 int
 tok_softhsm_create(const char *state_dir, const char *token_label)
 {
-	char abs_state[4096], conf[4200], tokens[4200], path[4200], text[8400];
-	char so_pin[PIN_LEN + 1], user_pin[PIN_LEN + 1];
+	char dir[PATH_MAX], conf_path[PATH_MAX + 32], tokens[PATH_MAX + 32];
+	char pin_path[PATH_MAX + 32], so_path[PATH_MAX + 32];
+	char pin[PIN_LEN + 1], so_pin[PIN_LEN + 1];
+	char *conf = NULL;
 	struct stat st;
-	int rc, n;
+	int rc = HSMCA_E_INTERNAL, locked = 0, n, wrote = 0;
 
-	if (token_label == NULL || *token_label == '\0' || strlen(token_label) > 32)
-		return err_set(HSMCA_E_INVALID, "token label must be 1 to 32 characters");
-	if (realpath(state_dir, abs_state) == NULL)
-		return err_set(HSMCA_E_IO, "state folder %s: %s", state_dir, strerror(errno));
-	snprintf(tokens, sizeof(tokens), "%s/tokens", abs_state);
-	snprintf(conf, sizeof(conf), "%s/softhsm2.conf", abs_state);
-	if (stat(tokens, &st) == 0 || stat(conf, &st) == 0)
-		return err_set(HSMCA_E_EXISTS, "%s already holds a token; it is already initialised", state_dir);
-	if (mkdir(tokens, 0700) != 0)
-		return err_set(HSMCA_E_IO, "cannot create %s: %s", tokens, strerror(errno));
-	n = snprintf(text, sizeof(text),
-	    "# SoftHSM configuration of this hsmca state folder (written by hsmca init)\n"
-	    "directories.tokendir = %s\n"
-	    "objectstore.backend = file\n"
-	    "log.level = ERROR\n"
-	    "slots.removable = false\n", tokens);
-	if ((rc = buf_write_file(conf, text, (size_t)n, 0600)) != 0)
-		return rc;
-	if (setenv("SOFTHSM2_CONF", conf, 1) != 0)
-		return err_set(HSMCA_E_INTERNAL, "cannot set SOFTHSM2_CONF");
-	if ((rc = random_pin(so_pin)) != 0 || (rc = random_pin(user_pin)) != 0)
+	if (token_label == NULL || token_label[0] == '\0' || strlen(token_label) > TOK_URI_TOKEN_MAX)
+		return err_set(HSMCA_E_INVALID, "token label must be 1 to %d bytes", TOK_URI_TOKEN_MAX);
+	if (state_dir == NULL || realpath(state_dir, dir) == NULL)
+		return err_set(HSMCA_E_IO, "state folder %s: %s", state_dir ? state_dir : "(none)", strerror(errno));
+	snprintf(conf_path, sizeof(conf_path), "%s/softhsm2.conf", dir);
+	snprintf(tokens, sizeof(tokens), "%s/tokens", dir);
+	snprintf(pin_path, sizeof(pin_path), "%s/pin", dir);
+	snprintf(so_path, sizeof(so_path), "%s/so-pin", dir);
+	if (stat(conf_path, &st) == 0 || stat(pin_path, &st) == 0)
+		return err_set(HSMCA_E_EXISTS, "%s already holds a token (softhsm2.conf or pin present)", dir);
+
+	locked = 1;
+	if (!tok_registry_lock_idle()) {
+		rc = err_set(HSMCA_E_BUSY, "a token is open in this process; SoftHSM reads SOFTHSM2_CONF only when "
+		    "first initialised, so close every token before creating a new one");
 		goto out;
-	rc = softhsm_init_token(token_label, so_pin, user_pin);
-	if (rc != 0)
+	}
+	if (mkdir(tokens, 0700) != 0 && errno != EEXIST) {
+		rc = err_set(HSMCA_E_IO, "cannot create %s: %s", tokens, strerror(errno));
 		goto out;
-	snprintf(path, sizeof(path), "%s/pin", abs_state);
-	if ((rc = buf_write_file(path, user_pin, strlen(user_pin), 0600)) != 0)
+	}
+	n = asprintf(&conf, "# SoftHSM v2 configuration written by hsmca: the token lives in this state folder.\n"
+	    "directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n", tokens);
+	if (n < 0) {
+		conf = NULL;
+		rc = HSMCA_E_NOMEM;
 		goto out;
-	snprintf(path, sizeof(path), "%s/so-pin", abs_state);
-	rc = buf_write_file(path, so_pin, strlen(so_pin), 0600);
+	}
+	if ((rc = buf_write_file(conf_path, conf, (size_t)n, 0600)) != 0)
+		goto out;
+	wrote = 1;
+	if (setenv("SOFTHSM2_CONF", conf_path, 1) != 0) {
+		rc = err_set(HSMCA_E_INTERNAL, "cannot set SOFTHSM2_CONF");
+		goto out;
+	}
+	if ((rc = random_pin(pin)) != 0 || (rc = random_pin(so_pin)) != 0)
+		goto out;
+	/* The PINs are on disk before the token exists: a token whose PIN was lost is useless. */
+	if ((rc = buf_write_file(pin_path, pin, strlen(pin), 0600)) != 0 ||
+	    (rc = buf_write_file(so_path, so_pin, strlen(so_pin), 0600)) != 0)
+		goto out;
+	if ((rc = init_token(token_label, so_pin, pin)) != 0)
+		goto out;
+	rc = 0;
 out:
+	if (rc != 0 && wrote) {
+		unlink(conf_path);
+		unlink(pin_path);
+		unlink(so_path);
+	}
+	if (locked)
+		tok_registry_unlock();
+	free(conf);
+	OPENSSL_cleanse(pin, sizeof(pin));
 	OPENSSL_cleanse(so_pin, sizeof(so_pin));
-	OPENSSL_cleanse(user_pin, sizeof(user_pin));
 	return rc;
 }

@@ -7,7 +7,10 @@ set -eu
 pkgs="build-essential cmake pkg-config libssl-dev openssl libp11-dev libp11-kit-dev softhsm2 opensc
 libsqlite3-dev sqlite3 libmicrohttpd-dev libjansson-dev libcmocka-dev ca-certificates"
 if [ "${1:-}" = "--test" ]; then
-	pkgs="$pkgs clang libclang-rt-14-dev curl python3 python3-yaml procps"
+	# Sanitizer runtime and fuzzer; the clients the suite drives (certmonger and Go for the SCEP
+	# peers, Java for keytool, Chromium and Node.js for the console).
+	pkgs="$pkgs clang libclang-rt-14-dev curl python3 python3-yaml procps
+certmonger dbus golang-go golang-github-micromdm-scep-dev default-jre-headless chromium nodejs npm"
 fi
 need=""
 for p in $pkgs; do

@@ -8,6 +8,12 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/api_lib.sh"
 S=$T/state
+# Row counts that only requests change: background jobs (the CRL scheduler publishes a first CRL
+# for a new CA, audited as actor "system") are left out so they cannot race a comparison.
+req_counts() {
+	row_counts "$S" | sed -E 's/(^| )(crls|audit)=[0-9]+//g'
+	db "SELECT 'audit=' || count(*) FROM audit WHERE actor <> 'system'"
+}
 
 hsmca_init "$S"
 serve_start "$S"
@@ -99,10 +105,10 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/p12.key" -out "$T/p12.pem"
 	-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
 openssl pkcs12 -export -inkey "$T/p12.key" -in "$T/p12.pem" -out "$T/ca.p12" -passout pass:p12-pass-1
 body=$(python3 -c 'import base64,json,sys; print(json.dumps({"name":"P12 Root","pkcs12":base64.b64encode(open(sys.argv[1],"rb").read()).decode(),"password":sys.argv[2]}))' "$T/ca.p12" p12-pass-1)
-before=$(row_counts "$S")
+before=$(req_counts)
 api POST /api/v1/cas/import "${body/p12-pass-1/wrong-pass}" "$ADMIN"
 expect 400
-[ "$(row_counts "$S")" = "$before" ] || fail "rows changed after a bad PKCS#12 password"
+[ "$(req_counts)" = "$before" ] || fail "rows changed after a bad PKCS#12 password"
 api POST /api/v1/cas/import "$body" "$ADMIN"
 expect 201
 P12_ID=$(jget 'j["id"]')
@@ -143,11 +149,11 @@ expect 201
 api DELETE "/api/v1/cas/$ROOT_ID" "" "$ADMIN"
 expect 409
 echo "$BODY" | grep -qi subordinate || fail "root delete should name its subordinate: $BODY"
-before=$(row_counts "$S")
+before=$(req_counts)
 api DELETE "/api/v1/cas/$P12_ID" "" "$ADMIN"
 expect 409
 echo "$BODY" | grep -q "1 unexpired, unrevoked" || fail "delete refusal: $BODY"
-[ "$(row_counts "$S")" = "$before" ] || fail "rows changed after a refused delete"
+[ "$(req_counts)" = "$before" ] || fail "rows changed after a refused delete"
 api DELETE "/api/v1/cas/$P12_ID?force=maybe" "" "$ADMIN"
 expect 400
 P12_KEYREF=$(db "SELECT keyref FROM cas WHERE id=$P12_ID")

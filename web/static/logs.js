@@ -1,0 +1,52 @@
+// logs.js: login attempts and SCEP exchanges (all CAs, or one CA's), with "Show content" for the
+// decoded SCEP request.
+import { api, qs } from './api.js';
+import { h, field, select, sectionHead, dataTable, actionsMenu, pager, loadingDialog, detailList, badge, fmtTime, pre } from './ui.js';
+
+export function render(root, ctx, params) {
+  const tab = params.get('tab') === 'scep' ? 'scep' : 'login';
+  const tabs = h('div', { class: 'tabs', role: 'tablist', 'aria-label': 'Logs' },
+    h('a', { href: '#/logs?tab=login', role: 'tab', 'aria-selected': tab === 'login' ? 'true' : 'false', text: 'Login attempts' }),
+    h('a', { href: '#/logs?tab=scep', role: 'tab', 'aria-selected': tab === 'scep' ? 'true' : 'false', text: 'SCEP logs' }));
+  root.append(sectionHead('Logs'), tabs);
+  if (tab === 'login') loginAttempts(root, params); else scepLogs(root, params);
+}
+
+function loginAttempts(root, params) {
+  const user = h('input', { type: 'search', name: 'username', value: params.get('username') || '' });
+  const form = h('form', { class: 'filters', role: 'search', 'aria-label': 'Filter login attempts' }, field('Username', user),
+    h('button', { type: 'submit', class: 'btn', text: 'Apply filters' }));
+  const list = h('div');
+  root.append(form, list);
+  const pg = pager((after) => api('GET', '/logs/login-attempts' + qs({ username: user.value.trim(), limit: 50, after })), (items) => dataTable('login-attempts', [
+    { key: 'at', label: 'Time', render: (a) => fmtTime(a.at) },
+    { key: 'username', label: 'Username' },
+    { key: 'ip', label: 'IP' },
+    { key: 'result', label: 'Result', render: (a) => badge(a.result || (a.success ? 'success' : 'failure')) },
+    { key: 'reason', label: 'Reason' },
+  ], items, null, 'No login attempts.'), list);
+  form.addEventListener('submit', (ev) => { ev.preventDefault(); pg.reload(); });
+  root.append(pg.bar);
+}
+
+function scepLogs(root, params) {
+  const ca = params.get('ca');
+  const list = h('div');
+  root.append(ca ? h('p', { class: 'muted', text: `SCEP exchanges of CA ${ca}. ` }, h('a', { href: '#/logs?tab=scep', text: 'Show every CA' })) : null, list);
+  const path = ca ? `/cas/${encodeURIComponent(ca)}/scep-logs` : '/logs/scep';
+  const pg = pager((after) => api('GET', path + qs({ limit: 50, after })), (items) => dataTable('scep-logs', [
+    { key: 'at', label: 'Time', render: (l) => fmtTime(l.at || l.time || l.created_at) },
+    { key: 'peer', label: 'Peer IP', render: (l) => l.peer || l.peer_ip || '—' },
+    { key: 'ca', label: 'CA', render: (l) => String(l.ca || l.ca_id || '—') },
+    { key: 'message_type', label: 'Message' },
+    { key: 'transaction_id', label: 'Transaction', default: false },
+    { key: 'result', label: 'Result', render: (l) => badge(l.result) },
+    { key: 'fail_info', label: 'Fail info' },
+  ], items, (l) => actionsMenu(`SCEP exchange ${l.id}`, [{ label: 'Show content', run: () => loadingDialog(`SCEP exchange ${l.id}`, async () => {
+    const d = await api('GET', `/logs/scep/${l.id}`);
+    const { content, request, decoded, ...rest } = d;
+    const body = content || decoded || request;
+    return [detailList(rest), body ? pre(typeof body === 'string' ? body : JSON.stringify(body, null, 2), 'Request content') : null].filter(Boolean);
+  }) }]), 'No SCEP exchange yet.'), list);
+  root.append(pg.bar);
+}
