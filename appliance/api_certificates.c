@@ -296,6 +296,9 @@ api_certs_create(struct req *req, struct resp *resp)
 	int rc;
 
 	memset(&res, 0, sizeof(res));
+	/* An auditor changes nothing: refused before the body is even read. */
+	if (req->actor.role == AUTH_ROLE_AUDITOR)
+		return err_set(HSMCA_E_PERM, "auditors cannot request certificates");
 	if ((rc = api_body(req, keys, &body)) != 0)
 		return rc;
 	jca = json_object_get(body, "ca");

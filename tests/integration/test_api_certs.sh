@@ -191,6 +191,8 @@ expect 404
 
 step "bad input: 4xx with the error shape, no row count changes"
 N_CERTS=$(db "SELECT count(*) FROM certificates")
+api GET /api/v1/keys "" "$ADMIN"
+N_KEYS=$(jget 'len(j["items"])')
 bad() {
 	local before after
 	before=$(req_counts)
@@ -198,6 +200,15 @@ bad() {
 	expect "$4" "${5:-}"
 	after=$(req_counts)
 	[ "$before" = "$after" ] || fail "rows changed after $1 $2 ${3:0:80}: $before -> $after"
+}
+# bad_4xx: as bad, for input the CA core judges (malformed 400 or refused by policy 422).
+bad_4xx() {
+	local before
+	before=$(req_counts)
+	api "$1" "$2" "$3" "$ADMIN"
+	[ "$STATUS" = 400 ] || [ "$STATUS" = 422 ] || fail "$1 $2 ${3:0:80}: expected 400 or 422, got $STATUS: $BODY"
+	expect "$STATUS"
+	[ "$before" = "$(req_counts)" ] || fail "rows changed after $1 $2 ${3:0:80}"
 }
 CSR=$(python3 -c 'import json,sys; print(json.dumps(open(sys.argv[1]).read()))' "$T/n1.csr")
 for body in '{' '[]' 'null' '{"ca":"certs-root",}' "{\"ca\":\"certs-root\",\"csr\":$CSR,\"csr\":$CSR}"; do
@@ -223,8 +234,8 @@ bad POST /api/v1/certificates "{\"ca\":\"x' OR 1=1; DROP TABLE certificates; --\
 bad POST /api/v1/certificates "{\"ca\":\"../../etc/passwd\",\"csr\":$CSR}" 404
 bad POST /api/v1/certificates "{\"ca\":999999,\"csr\":$CSR}" 404
 bad POST /api/v1/certificates '{"ca":"certs-root","key":"ec-256","subject":"CN=a\u0000b"}' 400
-bad POST /api/v1/certificates '{"ca":"certs-root","key":"ec-256","subject":"CN=x","sans":["DNS:a b"]}' 422
-bad POST /api/v1/certificates "{\"ca\":\"certs-root\",\"key\":\"ec-256\",\"subject\":\"CN=x'); DELETE FROM certificates; --\"}" 422
+bad_4xx POST /api/v1/certificates '{"ca":"certs-root","key":"ec-256","subject":"CN=x","sans":["DNS:a b"]}' 
+bad_4xx POST /api/v1/certificates "{\"ca\":\"certs-root\",\"key\":\"ec-256\",\"subject\":\"CN=x'); DELETE FROM certificates; --\"}"
 python3 -c 'import json; print(json.dumps({"ca":"certs-root","csr":"A"*300000}))' >"$T/big"
 bad POST /api/v1/certificates "@$T/big" 413 too_large
 openssl req -new -newkey rsa:1024 -nodes -keyout /dev/null -out "$T/weak.csr" -subj "/CN=weak.test" 2>/dev/null
@@ -252,6 +263,8 @@ bad POST /api/v1/keys '{"key":"ec-999","label":"x"}' 400
 bad POST /api/v1/csr '{"keyref":"pkcs11:object=nope;type=private","subject":"CN=x"}' 404
 bad POST /api/v1/csr '{"keyref":"/etc/passwd","subject":"CN=x"}' 400
 [ "$(db "SELECT count(*) FROM certificates")" = "$N_CERTS" ] || fail "certificates table changed"
+api GET /api/v1/keys "" "$ADMIN"
+[ "$(jget 'len(j["items"])')" = "$N_KEYS" ] || fail "a refused request left a key on the token: $BODY"
 serve_stop
 "$HSMCA_BIN" audit verify --state "$S" >/dev/null || fail "audit chain does not verify"
 echo PASS
