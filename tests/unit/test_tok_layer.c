@@ -422,8 +422,9 @@ test_seal(void **state)
 	sealed.data[sealed.len - 1] ^= 1;
 	assert_int_equal(tok_unseal(tok, "totp:user:1", sealed.data, sealed.len, &plain), HSMCA_E_INVALID);
 	assert_int_equal(tok_unseal(tok, "totp:user:1", sealed.data, 10, &plain), HSMCA_E_INVALID);
-	assert_int_equal(tok_seal(tok, "x", secret, 0, &sealed), HSMCA_E_INVALID);
 	buf_free(&sealed);
+	assert_int_equal(tok_seal(tok, "x", secret, 0, &sealed), HSMCA_E_INVALID);
+	assert_null(sealed.data);
 }
 
 struct signer {
