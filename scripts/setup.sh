@@ -10,7 +10,9 @@ if [ "${1:-}" = "--test" ]; then
 	# Sanitizer runtime and fuzzer; the clients the suite drives (certmonger and Go for the SCEP
 	# peers, Java for keytool, Chromium and Node.js for the console).
 	pkgs="$pkgs clang libclang-rt-14-dev curl python3 python3-yaml procps
-certmonger dbus golang-go golang-github-micromdm-scep-dev default-jre-headless chromium nodejs npm"
+certmonger dbus golang-go golang-github-micromdm-scep-dev default-jre-headless chromium"
+	# A machine may carry its own Node.js (Debian's npm conflicts with it): use it when present.
+	command -v npm >/dev/null 2>&1 || pkgs="$pkgs nodejs npm"
 fi
 need=""
 for p in $pkgs; do
