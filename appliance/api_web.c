@@ -198,9 +198,8 @@ serve_file(struct req *req, struct resp *resp, const char *rel, const char *type
 	ssize_t r;
 	int fd = -1, rc = HSMCA_E_INTERNAL;
 
-	if (root[0] == '\0' || strlen(root) + strlen(rel) + 2 > sizeof(path))
+	if (root[0] == '\0' || (size_t)snprintf(path, sizeof(path), "%s/%s", root, rel) >= sizeof(path))
 		return not_found(resp);
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
 	/* O_NOFOLLOW: a symlink planted in the web root does not lead out of it. */
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {

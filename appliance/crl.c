@@ -149,7 +149,7 @@ build_once(struct hsmca_ctx *ctx, const struct db_ca *ca, X509 *cacert, const st
 	struct crl_der *w = NULL;
 	unsigned char *name = NULL;
 	uint8_t kid[EVP_MAX_MD_SIZE];
-	size_t kid_len, max_hex = 0;
+	size_t kid_len = 0, max_hex = 0;
 	uint64_t n = 0, n_reason = 0;
 	const uint8_t *tbs;
 	size_t tbs_len;

@@ -334,6 +334,9 @@ build_tail(struct crl_der *w, const struct crl_der_params *p)
 	uint8_t seq[sizeof(exts) + CRL_DER_HDR_MAX];
 	size_t la, ln, le = 0, ls;
 
+	/* crl_der_begin checked it already; repeated here so the buffer bounds below are evident. */
+	if (p->aki_keyid_len == 0 || p->aki_keyid_len > 64)
+		return HSMCA_E_INVALID;
 	/* AuthorityKeyIdentifier ::= SEQUENCE { keyIdentifier [0] IMPLICIT OCTET STRING } */
 	{
 		uint8_t kid[CRL_DER_HDR_MAX + 64];

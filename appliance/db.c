@@ -450,7 +450,7 @@ static int
 db_migrate(struct db *db, const char *path)
 {
 	char sql[64];
-	int version, rc;
+	int version = 0, rc;
 
 	for (;;) {
 		if ((rc = db_begin(db)) != 0)

@@ -169,7 +169,7 @@ store_key(struct tok *tok, EVP_PKEY *pkey, const char *label, char **keyref)
 	size_t part_len[RSA_PARTS] = { 0 }, ec_value_len = 0, ec_point_len = 0, ec_len = 0, i;
 	const uint8_t *ec_params = NULL;
 	uint8_t id[TOK_ID_LEN];
-	enum tok_key_spec spec;
+	enum tok_key_spec spec = TOK_KEY__MAX;
 	int rc, is_rsa;
 
 	if ((rc = software_spec(pkey, &spec)) != 0)
