@@ -47,6 +47,8 @@
 #include "log.h"
 #include "metrics.h"
 
+static size_t unescape_no_nul(void *cls, struct MHD_Connection *conn, char *s);
+
 /* Per-connection memory for headers and URL: a request line or header block beyond it is refused
  * by MHD itself (431/414), before any handler runs. */
 #define HTTP_CONN_MEMORY_LIMIT (64 * 1024)
@@ -771,8 +773,15 @@ on_request(void *cls, struct MHD_Connection *mc, const char *url, const char *me
 		c->max_body = routes[c->route_index].max_body_bytes != 0 ?
 		    routes[c->route_index].max_body_bytes : d->srv->cfg->max_json_body_bytes;
 		cl = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-		if (cl != NULL && (parse_i64(cl, 0, INT64_MAX, &clen) != 0 || (uint64_t)clen > c->max_body))
+		if (cl != NULL && (parse_i64(cl, 0, INT64_MAX, &clen) != 0 || (uint64_t)clen > c->max_body)) {
+			/* A body a little over the cap is read and dropped before the 413, so the client is
+			 * not reset mid-upload and sees the answer; a far larger one is refused at once. */
+			if (cl != NULL && clen >= 0 && (uint64_t)clen <= c->max_body + HTTP_DRAIN_SLACK) {
+				c->too_large = 1;
+				return MHD_YES;
+			}
 			return queue_error(c, 413, "too_large", "the request body is larger than this endpoint accepts");
+		}
 		return MHD_YES;
 	}
 	log_set_request_id(c->req.request_id);
@@ -937,6 +946,7 @@ start_daemon(struct http_server *srv, struct http_daemon *d, const char *listen,
 		    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY_LIMIT,
 		    MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
 		    MHD_OPTION_NOTIFY_COMPLETED, on_completed, d,
+		    MHD_OPTION_UNESCAPE_CALLBACK, unescape_no_nul, NULL,
 		    MHD_OPTION_HTTPS_MEM_KEY, srv->key_pem,
 		    MHD_OPTION_HTTPS_MEM_CERT, srv->cert_pem,
 		    /* TLS 1.2 and 1.3 only. */
@@ -953,11 +963,46 @@ start_daemon(struct http_server *srv, struct http_daemon *d, const char *listen,
 		    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY_LIMIT,
 		    MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
 		    MHD_OPTION_NOTIFY_COMPLETED, on_completed, d,
+		    MHD_OPTION_UNESCAPE_CALLBACK, unescape_no_nul, NULL,
 		    MHD_OPTION_END);
 	if (d->mhd == NULL)
 		return err_set(HSMCA_E_IO, "cannot listen on %s (%s): address in use, not permitted, or bad "
 		    "TLS key/certificate", listen, tls ? "https" : "http");
 	return 0;
+}
+
+static int
+hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decoding of paths and query arguments, as libmicrohttpd does, except that "%00" stays
+ * as it is: a decoded NUL would cut the C string short, so "/certificates/1%00" would name
+ * certificate 1. Left encoded, it names nothing (404) and cannot hide a suffix. */
+static size_t
+unescape_no_nul(void *cls, struct MHD_Connection *conn, char *s)
+{
+	char *r = s, *w = s;
+	int hi, lo;
+
+	(void)cls, (void)conn;
+	while (*r != '\0') {
+		if (r[0] == '%' && (hi = hex_digit(r[1])) >= 0 && (lo = hex_digit(r[2])) >= 0 && (hi | lo) != 0) {
+			*w++ = (char)(hi << 4 | lo);
+			r += 3;
+		} else {
+			*w++ = *r++;
+		}
+	}
+	*w = '\0';
+	return (size_t)(w - s);
 }
 
 int
