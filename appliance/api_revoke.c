@@ -43,9 +43,7 @@ const struct http_route api_issue4_routes[] = {
 
 	{ "GET", "/crl/{slug}.crl", api_crl_download, P, AN, 0 },
 	{ "POST", "/ocsp/{slug}", api_ocsp_post, P, AN, OCSP_MAX_REQUEST_BYTES },
-	{ "GET", "/ocsp/{slug}/{request}", api_ocsp_get, P, AN, 0 },
-	{ "GET", "/ocsp/{slug}/{r1}/{r2}", api_ocsp_get, P, AN, 0 },
-	{ "GET", "/ocsp/{slug}/{r1}/{r2}/{r3}", api_ocsp_get, P, AN, 0 },
+	{ "GET", "/ocsp/{slug}/{request...}", api_ocsp_get, P, AN, 0 },
 };
 
 const size_t api_issue4_routes_n = sizeof(api_issue4_routes) / sizeof(api_issue4_routes[0]);

@@ -546,6 +546,11 @@ match_path(const char *pattern, const char *path, struct req *req)
 			pe = p + strlen(p);
 		if (se == NULL)
 			se = s + strlen(s);
+		if (*pe == '\0' && pe - p > 5 && memcmp(pe - 4, "...}", 4) == 0) {
+			/* The rest of the path, whatever its slashes, is the last parameter's value; it is
+			 * not copied (it may be longer than HTTP_PARAM_MAX): the handler reads req->path. */
+			return *p == '{' && pe[-1] == '}' && *s != '\0';
+		}
 		if (!match_segment(p, (size_t)(pe - p), s, (size_t)(se - s), req))
 			return 0;
 		p = pe;

@@ -92,6 +92,9 @@ struct http_route {
 	enum http_auth auth;
 	size_t max_body_bytes;            /* 0: the configured JSON cap (max_json_body_bytes) */
 };
+/* A pattern ending in "{name...}" lets that last parameter take the rest of the path, '/'
+ * included (OCSP GET: base64 holds '/'); its value is not copied: the handler reads req->path.
+ * `hsmca serve --routes` prints it without the "..." (as openapi.yaml documents it). */
 
 /* --- request accessors (all borrowed, valid during the handler) --- */
 

@@ -40,9 +40,14 @@ print_routes(void)
 	size_t n, i;
 
 	r = http_routes(&n);
-	for (i = 0; i < n; i++)
-		printf("%s %s %s\n", r[i].method, r[i].pattern,
+	for (i = 0; i < n; i++) {
+		/* "{name...}" (rest of the path) is documented as the plain "{name}". */
+		const char *dots = strstr(r[i].pattern, "...}");
+		int keep = dots != NULL ? (int)(dots - r[i].pattern) : (int)strlen(r[i].pattern);
+
+		printf("%s %.*s%s %s\n", r[i].method, keep, r[i].pattern, dots != NULL ? "}" : "",
 		    r[i].listener == HTTP_LISTEN_PLAIN ? "http" : r[i].listener == HTTP_LISTEN_TLS ? "https" : "both");
+	}
 	return 0;
 }
 

@@ -27,8 +27,8 @@ fi
 command -v node >/dev/null && command -v npm >/dev/null || cannot "node and npm are needed (apt-get install nodejs npm)"
 if [ ! -d "$here/node_modules/playwright-core" ]; then
 	echo "installing playwright-core (npm)"
-	(cd "$here" && if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --silent; else npm install --no-audit --no-fund --silent; fi) ||
-		cannot "npm could not install playwright-core"
+	(cd "$here" && if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi) \
+		>"$tmp/npm-install.log" 2>&1 || { tail -20 "$tmp/npm-install.log" >&2; cannot "npm could not install playwright-core"; }
 fi
 
 mkdir -p "$tmp"
