@@ -3,7 +3,7 @@
  * operator), create root or intermediate, import, show, rename and settings, delete, and the CA
  * certificate, chain and (exportable keys only) private key as PEM.
  * May call: ca.h (creation, import, chain), db_cas_query.h, db_certs_query.h, tok.h (key
- * attributes, export, delete), audit.h, json_in.h. Must never: return a non-exportable key in any
+ * attributes, export, delete), audit.h, json_in.h, ra.h and db_scep.h (SCEP state of a CA). Must never: return a non-exportable key in any
  * form, or delete a token key unless the request says delete_key=true.
  */
 #include <stdio.h>
@@ -26,10 +26,12 @@
 #include "db_cas.h"
 #include "db_cas_query.h"
 #include "db_certs_query.h"
+#include "db_scep.h"
 #include "db_teams.h"
 #include "err.h"
 #include "json_in.h"
 #include "log.h"
+#include "ra.h"
 #include "tok.h"
 
 #define API_CAS_IMPORT_MAX (512 * 1024)   /* decoded PKCS#12 or PEM bytes */
@@ -42,12 +44,19 @@ static json_t *
 ca_json(struct req *req, const struct db_ca *ca)
 {
 	struct db_ca_settings set;
+	struct db_scep_ca scep;
 	struct db_ca *parent = NULL;
 	char url[640];
 	json_t *o;
 
 	if (db_cas_query_settings(req->db, ca->id, &set) != 0)
 		memset(&set, 0, sizeof(set));
+	/* SCEP's own settings (scep_cas, db_scep.h) decide whether /scep/<slug> answers; enabled
+	 * by default, so a CA without a row reports true as the SCEP handler behaves. */
+	if (db_scep_ca_get(req->db, ca->id, &scep) != 0) {
+		err_clear();
+		scep.enabled = 0;
+	}
 	if (ca->parent_id > 0 && db_cas_get_by_id(req->db, ca->parent_id, &parent) != 0)
 		parent = NULL;
 	snprintf(url, sizeof(url), "%s/ca/%s.crt", req->cfg->public_base_url, ca->slug);
@@ -60,8 +69,9 @@ ca_json(struct req *req, const struct db_ca *ca)
 	    "valid_from", api_time_json(ca->not_before_ms), "valid_to", api_time_json(ca->not_after_ms),
 	    "status", ca->status, "crl_number", (json_int_t)ca->crl_number,
 	    "crl_validity_days", set.crl_validity_days > 0 ? json_integer(set.crl_validity_days) : json_null(),
-	    "scep_enabled", set.scep_enabled, "certificate_url", url,
+	    "scep_enabled", scep.enabled, "certificate_url", url,
 	    "created_at", api_time_json(ca->created_at_ms));
+	db_scep_ca_clear(&scep);
 	db_ca_free(parent);
 	return o;
 }
@@ -121,6 +131,7 @@ api_cas_create(struct req *req, struct resp *resp)
 	struct ca_create_req cr;
 	struct hsmca_ctx *ctx = NULL;
 	struct db_ca *ca = NULL;
+	struct ra_info ra = { 0 };
 	json_t *body = NULL;
 	int64_t days, pathlen;
 	int rc;
@@ -148,6 +159,15 @@ api_cas_create(struct req *req, struct resp *resp)
 	rc = cr.parent_slug != NULL ? ca_create_intermediate(ctx, &cr, &ca) : ca_create_root(ctx, &cr, &ca);
 	if (rc != 0)
 		goto out;
+	/* Issue #6: a new CA is SCEP-enabled at once, with its RSA RA (even for an EC CA: SCEP
+	 * envelopes need RSA). The CA stands if this fails; the SCEP handler then makes the RA on
+	 * the CA's first request (ra_ensure is idempotent). */
+	if ((rc = ra_ensure(ctx, ca, &ra)) != 0) {
+		log_msg(LOGL_WARNING, "scep", "scep.ra_deferred", "CA %s created; its SCEP RA was not made now "
+		    "(%s), it is made on the first SCEP request", ca->slug, err_msg(rc));
+		err_clear();
+	}
+	ra_info_clear(&ra);
 	rc = resp_json(resp, 201, ca_json(req, ca));
 out:
 	db_ca_free(ca);

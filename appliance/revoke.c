@@ -17,6 +17,7 @@
 #include "db.h"
 #include "db_cas.h"
 #include "db_certs.h"
+#include "db_crls.h"
 #include "db_revocation.h"
 #include "err.h"
 #include "log.h"
@@ -242,6 +243,32 @@ out:
 	return rc;
 }
 
+/*
+ * Burst batching (issue #4): a revocation publishes the CA's CRL at once only when the CA's
+ * newest CRL is older than crl_batch_seconds (or there is none, or it cannot be read: publishing
+ * is the safe side). Otherwise the CA stays due (revoke_confirm marks it in the revocation's
+ * transaction) and the scheduler publishes it within crl_batch_seconds + SCHEDULER_TICK_MS, so a
+ * burst of revocations shares one CRL instead of signing one per revocation.
+ */
+static int
+publish_now(struct db *db, int64_t ca_id, int batch_seconds)
+{
+	struct db_crl *latest = NULL;
+	int64_t now_ms = db_now_ms();
+	int now;
+
+	if (batch_seconds <= 0)
+		return 1;
+	if (db_crls_latest(db, ca_id, 0, &latest) != 0) {
+		err_clear();
+		return 1;
+	}
+	/* A CRL dated in the future (clock stepped back) does not hold publishing up. */
+	now = latest->created_at_ms <= now_ms - (int64_t)batch_seconds * 1000 || latest->created_at_ms > now_ms;
+	db_crl_free(latest);
+	return now;
+}
+
 int
 revoke_confirm(struct hsmca_ctx *ctx, int64_t cert_id, int64_t user_id, const char *actor,
     const char *ip, const char *code, int reason, int64_t *crl_number)
@@ -293,8 +320,16 @@ revoke_confirm(struct hsmca_ctx *ctx, int64_t cert_id, int64_t user_id, const ch
 	    (rc = audit_write(ctx->db, actor, ip, "certificate.revoke.confirmed", cert->serial, details)) != 0 ||
 	    (rc = db_commit(ctx->db)) != 0)
 		goto out;
-	/* Committed: from here on the revocation stands whatever happens to the CRL. A failed publish
-	 * leaves the CA due (the mark above), so crl_publish_due retries it. */
+	/* Committed: from here on the revocation stands whatever happens to the CRL. A failed or
+	 * batched publish leaves the CA due (the mark above), so the scheduler publishes it. */
+	if (ctx->tok != NULL && !publish_now(ctx->db, cert->ca_id, ctx->cfg.crl_batch_seconds)) {
+		log_msg(LOGL_INFO, "crl", "crl.publish_batched", "certificate %s revoked; CRL of CA %lld is "
+		    "published by the scheduler within %d s", cert->serial, (long long)cert->ca_id,
+		    ctx->cfg.crl_batch_seconds + 1);
+		err_clear();
+		rc = 0;
+		goto out;
+	}
 	if (ctx->tok != NULL && (rc = db_cas_get_by_id(ctx->db, cert->ca_id, &ca)) == 0)
 		rc = crl_publish(ctx, ca, actor, &info);
 	if (ctx->tok != NULL && rc == 0 && crl_number != NULL)

@@ -70,8 +70,10 @@ int revoke_request(struct hsmca_ctx *ctx, int64_t cert_id, int64_t user_id, cons
  * Step 2. HSMCA_E_POLICY when there is no live code or the code is wrong (the only change is the
  * try counter; the detail says how many tries are left); HSMCA_E_CONFLICT when already revoked;
  * HSMCA_E_INVALID for a reason outside the six. On success the revocation is committed; the CRL
- * is then published at once and, should that fail, stays due for crl_publish_due (the revocation
- * still succeeded: *crl_number, if not NULL, is 0 then, else the new CRL's number).
+ * is then published at once unless the CA's newest CRL is younger than crl_batch_seconds (a burst:
+ * the CA stays due and the scheduler publishes within the window), or the publish fails (the CA
+ * stays due for crl_publish_due). The revocation stands either way: *crl_number, if not NULL, is
+ * 0 when nothing was published now, else the new CRL's number.
  */
 int revoke_confirm(struct hsmca_ctx *ctx, int64_t cert_id, int64_t user_id, const char *actor,
     const char *ip, const char *code, int reason, int64_t *crl_number);

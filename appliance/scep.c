@@ -65,6 +65,14 @@ struct scep_state {
 	json_t *details;
 	const uint8_t *request_der;
 	size_t request_len;
+	/* Deferred to the exchange's last transaction (finish_exchange), so an enrollment costs
+	 * four commits (transaction + challenge use, order opened, certificate, outcome + log)
+	 * instead of six: the SCEP transaction's outcome and a challenge use given back. */
+	int64_t fin_tx_id;           /* 0: nothing to finish */
+	const char *fin_from, *fin_to;
+	int64_t fin_order_id, fin_cert_id;
+	char fin_error[256];
+	int64_t unuse_auth_id;       /* 0: no use to give back */
 };
 
 void
@@ -317,32 +325,76 @@ describe_request(struct scep_state *st, const struct scep_msg *msg, const struct
 	ERR_clear_error();
 }
 
+/* The log row of the exchange; *details (JSON text) is the caller's to free. */
 static void
-write_log(struct scep_state *st, const struct scep_response *out)
+write_log_row(struct scep_state *st, const struct scep_response *out, struct db_scep_log *row, char **details)
 {
+	memset(row, 0, sizeof(*row));
+	row->peer = (char *)st->r->peer;
+	row->ca_id = st->ca != NULL ? st->ca->id : 0;
+	row->message_type = (char *)(st->message_type != NULL ? st->message_type : "unknown");
+	row->transaction_id = st->transaction_id[0] != '\0' ? st->transaction_id : NULL;
+	row->result = (char *)(st->result != NULL ? st->result : (out->status < 400 ? "success" : "failure"));
+	row->fail_info = (char *)st->fail_info;
+	row->order_id = st->order_id;
+	row->http_status = out->status;
+	if (st->details != NULL && *details == NULL)
+		*details = json_dumps(st->details, JSON_COMPACT | JSON_SORT_KEYS);
+	row->details = *details;
+	if (st->request_der != NULL) {
+		row->request_der.data = (uint8_t *)st->request_der;
+		row->request_der.len = st->request_len;
+	}
+}
+
+/* Records what the exchange decided (deferred SCEP transaction outcome, a challenge use given
+ * back) and, when with_row, its log row, all in one transaction: one commit (fsync) instead of
+ * three. It runs before the answer leaves (scep_http sends it after scep_handle returns), and the
+ * certificate row was committed by issue.c before, so a crash here loses no certificate: the
+ * SCEP transaction stays "processing" and the client's retry takes it over (db_scep_tx_begin). */
+static void
+finish_exchange(struct scep_state *st, const struct scep_response *out, int with_row)
+{
+	struct db *db = st->ctx->db;
 	struct db_scep_log row;
 	char *details = NULL;
 	struct log_line l;
+	int changed, rc;
 
 	memset(&row, 0, sizeof(row));
-	row.peer = (char *)st->r->peer;
-	row.ca_id = st->ca != NULL ? st->ca->id : 0;
-	row.message_type = (char *)(st->message_type != NULL ? st->message_type : "unknown");
-	row.transaction_id = st->transaction_id[0] != '\0' ? st->transaction_id : NULL;
-	row.result = (char *)(st->result != NULL ? st->result : (out->status < 400 ? "success" : "failure"));
-	row.fail_info = (char *)st->fail_info;
-	row.order_id = st->order_id;
-	row.http_status = out->status;
-	if (st->details != NULL)
-		details = json_dumps(st->details, JSON_COMPACT | JSON_SORT_KEYS);
-	row.details = details;
-	if (st->request_der != NULL) {
-		row.request_der.data = (uint8_t *)st->request_der;
-		row.request_der.len = st->request_len;
+	if (db == NULL)
+		return;
+	if (!with_row && st->fin_tx_id == 0 && st->unuse_auth_id == 0)
+		return;
+	if ((rc = db_begin(db)) != 0)
+		goto logged;
+	if (st->fin_tx_id != 0 && (rc = db_scep_tx_finish(db, st->fin_tx_id, st->fin_from, st->fin_to,
+	    st->fin_order_id, st->fin_cert_id, st->fin_error[0] != '\0' ? st->fin_error : NULL, NULL, &changed)) != 0)
+		goto logged;
+	if (st->unuse_auth_id != 0 && (rc = db_scep_auth_unconsume(db, st->unuse_auth_id)) != 0)
+		goto logged;
+	if (!with_row) {
+		rc = db_commit(db);
+		goto logged;
 	}
-	if (st->ctx->db != NULL && db_scep_log_insert(st->ctx->db, &row, NULL) != 0)
-		log_msg(LOGL_WARNING, "scep", "scep.log_failed", "%s", err_msg(HSMCA_E_DB));
+	write_log_row(st, out, &row, &details);
+	if ((rc = db_scep_log_insert(db, &row, NULL)) == 0)
+		rc = db_commit(db);
+logged:
+	if (rc != 0) {
+		db_rollback(db);
+		log_msg(LOGL_WARNING, "scep", "scep.finish_failed", "%s", err_msg(rc));
+		/* The outcome could not be stored; the exchange is still logged on its own. */
+		if (with_row) {
+			if (details == NULL)
+				write_log_row(st, out, &row, &details);
+			if (db_scep_log_insert(db, &row, NULL) != 0)
+				log_msg(LOGL_WARNING, "scep", "scep.log_failed", "%s", err_msg(HSMCA_E_DB));
+		}
+	}
 	free(details);
+	if (!with_row)
+		return;
 	log_begin(&l, st->result != NULL && strcmp(st->result, "failure") == 0 ? LOGL_NOTICE : LOGL_INFO, "scep",
 	    "scep.exchange");
 	log_str(&l, "ca", st->r->ca_slug);
@@ -380,7 +432,13 @@ load_ra(struct scep_state *st, struct scep_response *out)
 {
 	int rc;
 
-	if ((rc = ra_ensure(st->ctx, st->ca, &st->ra)) != 0) {
+	/* load_ca read the scep_cas row already: its RA saves ra_ensure a second read. */
+	if (st->settings.ra_keyref != NULL && st->settings.ra_cert_der.len > 0) {
+		st->ra.keyref = st->settings.ra_keyref;
+		st->ra.cert_der = st->settings.ra_cert_der;
+		st->settings.ra_keyref = NULL;
+		memset(&st->settings.ra_cert_der, 0, sizeof(st->settings.ra_cert_der));
+	} else if ((rc = ra_ensure(st->ctx, st->ca, &st->ra)) != 0) {
 		log_msg(LOGL_ERROR, "scep", "scep.ra_failed", "CA %s: %s", st->ca->slug, err_msg(rc));
 		return answer_text(out, rc == HSMCA_E_TOKEN ? 503 : 500, "the CA's SCEP RA is unavailable") == 0 ?
 		    1 : HSMCA_E_NOMEM;
@@ -475,7 +533,7 @@ op_enroll(struct scep_state *st, const struct scep_msg *msg, struct scep_respons
 	struct issue_result res;
 	char khash[X509B_SHA256_HEX];
 	int64_t auth_id = 0, tx_id = 0;
-	int manual = strcmp(st->settings.approval, "manual") == 0, used = 0, changed, rc;
+	int manual = strcmp(st->settings.approval, "manual") == 0, ok = 0, changed, rc;
 
 	memset(&res, 0, sizeof(res));
 	if ((rc = csr_parse(msg->content.data, msg->content.len, &csr)) != 0) {
@@ -499,45 +557,68 @@ op_enroll(struct scep_state *st, const struct scep_msg *msg, struct scep_respons
 		rc = reply_failure(st, msg, SCEP_FAIL_BADREQUEST, err_msg(rc), out);
 		goto out;
 	}
-	rc = db_scep_tx_begin(db, st->ca->id, msg->transaction_id, scep_msg_type_name(msg->type), khash,
-	    manual ? "pending" : "processing", st->r->peer, csr->subject, manual ? st->request_der : NULL,
-	    st->request_len, auth_id, &tx_id);
-	if (rc == HSMCA_E_BUSY) {
-		rc = reply_pending(st, msg, out);
-		goto out;
-	}
-	if (rc != 0) {
+	/* One transaction (one commit) records the SCEP transaction and counts the challenge use:
+	 * the use is counted under the write lock before anything is signed, so a one-time
+	 * challenge cannot authorise two certificates, and a refused use leaves the transaction
+	 * "failed" in the same commit. */
+	if ((rc = db_begin(db)) != 0) {
 		rc = reply_failure(st, msg, SCEP_FAIL_BADREQUEST, err_msg(rc), out);
 		goto out;
 	}
+	rc = db_scep_tx_begin(db, st->ca->id, msg->transaction_id, scep_msg_type_name(msg->type), khash,
+	    manual ? "pending" : "processing", st->r->peer, csr->subject, manual ? st->request_der : NULL,
+	    st->request_len, auth_id, &tx_id);
+	if (rc != 0) {
+		db_rollback(db);
+		if (rc == HSMCA_E_BUSY)
+			rc = reply_pending(st, msg, out);
+		else
+			rc = reply_failure(st, msg, SCEP_FAIL_BADREQUEST, err_msg(rc), out);
+		goto out;
+	}
 	if (auth_id != 0) {
-		if ((rc = scep_auth_use(db, auth_id)) != 0) {
-			(void)db_scep_tx_finish(db, tx_id, manual ? "pending" : "processing", "failed", 0, 0,
-			    "authentication entry expired, disabled or used", NULL, &changed);
+		if ((rc = db_scep_auth_consume(db, auth_id, db_now_ms(), &ok)) != 0)
+			goto rollback;
+		if (!ok) {
+			if ((rc = db_scep_tx_finish(db, tx_id, manual ? "pending" : "processing", "failed", 0, 0,
+			    "authentication entry expired, disabled or used", NULL, &changed)) != 0 ||
+			    (rc = db_commit(db)) != 0)
+				goto rollback;
+			rc = err_set(HSMCA_E_AUTH, "SCEP authentication entry %lld is expired, disabled or already used",
+			    (long long)auth_id);
 			rc = reply_failure(st, msg, SCEP_FAIL_BADREQUEST, err_msg(rc), out);
 			goto out;
 		}
-		used = 1;
 	}
+	if ((rc = db_commit(db)) != 0)
+		goto rollback;
 	if (manual) {
 		detail_str(st, "approval", "manual");
 		rc = reply_pending(st, msg, out);
 		goto out;
 	}
+	/* From here the outcome is committed with the log row (finish_exchange). */
+	st->fin_tx_id = tx_id;
+	st->fin_from = "processing";
 	if ((rc = issue_for(st, msg, &res)) != 0) {
 		const char *why = err_msg(rc);
 
-		(void)db_scep_tx_finish(db, tx_id, "processing", "failed", 0, 0, why, NULL, &changed);
-		if (used)
-			scep_auth_unuse(db, auth_id);
+		st->fin_to = "failed";
+		snprintf(st->fin_error, sizeof(st->fin_error), "%s", why);
+		st->unuse_auth_id = auth_id;
 		rc = reply_failure(st, msg, SCEP_FAIL_BADREQUEST, why, out);
 		goto out;
 	}
 	st->order_id = res.order_id;
-	(void)db_scep_tx_finish(db, tx_id, "processing", "issued", res.order_id, res.certificate_id, NULL, NULL,
-	    &changed);
+	st->fin_to = "issued";
+	st->fin_order_id = res.order_id;
+	st->fin_cert_id = res.certificate_id;
 	detail_str(st, "serial", res.serial);
 	rc = reply_success(st, msg, &res.cert_der, 1, NULL, out);
+	goto out;
+rollback:
+	db_rollback(db);
+	rc = reply_failure(st, msg, SCEP_FAIL_BADREQUEST, err_msg(rc), out);
 out:
 	issue_result_free(&res);
 	csr_free(csr);
@@ -779,8 +860,8 @@ scep_handle(struct hsmca_ctx *ctx, const struct scep_request *r, struct scep_res
 log:
 	if (rc == 1)
 		rc = 0;
-	if (rc == 0)
-		write_log(&st, out);
+	/* A deferred outcome is stored even when no answer could be built (rc != 0). */
+	finish_exchange(&st, out, rc == 0);
 	buf_free(&msg);
 	json_decref(st.details);
 	ra_info_clear(&st.ra);

@@ -8,10 +8,8 @@
  * The thread has its own database connection and shares the token. A job that fails is retried at
  * its next turn; failures are logged at most once a minute so a dead token does not flood the log.
  *
- * XXX(#4): revoke_confirm (revoke.c) still publishes the CRL at once after each revocation, so the
- * batching gate here only spaces out the scheduler's own retries. For real burst batching,
- * revoke.c should publish at once only when the CA's newest CRL is older than crl_batch_seconds
- * and otherwise leave the CA due (it already marks it), which this scheduler then publishes within
+ * revoke_confirm publishes at once only when the CA's newest CRL is older than
+ * crl_batch_seconds; otherwise it leaves the CA due and this thread publishes it within
  * crl_batch_seconds + SCHEDULER_TICK_MS.
  */
 #ifndef HSMCA_SCHEDULER_H

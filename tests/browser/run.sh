@@ -27,7 +27,11 @@ fi
 command -v node >/dev/null && command -v npm >/dev/null || cannot "node and npm are needed (apt-get install nodejs npm)"
 if [ ! -d "$here/node_modules/playwright-core" ]; then
 	echo "installing playwright-core (npm)"
-	(cd "$here" && if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi) \
+	# npm trusts only its own CA list; use the system store, which carries the CAs this machine's
+	# network needs (Debian's ca-certificates bundle).
+	npm_ca=()
+	[ -f /etc/ssl/certs/ca-certificates.crt ] && npm_ca=(--cafile=/etc/ssl/certs/ca-certificates.crt)
+	(cd "$here" && if [ -f package-lock.json ]; then npm ci --no-audit --no-fund "${npm_ca[@]}"; else npm install --no-audit --no-fund "${npm_ca[@]}"; fi) \
 		>"$tmp/npm-install.log" 2>&1 || { tail -20 "$tmp/npm-install.log" >&2; cannot "npm could not install playwright-core"; }
 fi
 

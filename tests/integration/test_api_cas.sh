@@ -33,6 +33,32 @@ INT_ID=$(jget 'j["id"]')
 	[ "$(jget 'j["parent_id"]')" = "$ROOT_ID" ] || fail "intermediate: $BODY"
 api POST /api/v1/cas '{"name":"Rest Root","key":"ec-384"}' "$ADMIN"
 expect 409
+
+step "a new ec-384 CA is SCEP-enabled with its RSA RA at once (issue #6 contract)"
+api GET "/api/v1/cas/$ROOT_ID" "" "$ADMIN"
+expect 200
+[ "$(jget 'j["scep_enabled"]')" = true ] || fail "scep_enabled of a new CA: $BODY"
+# Made at creation, before any SCEP request (GetCACert would make it lazily): read the store first.
+[ "$(db "SELECT count(*) FROM scep_cas WHERE ca_id = $ROOT_ID AND ra_keyref IS NOT NULL AND length(ra_cert_der) > 0")" = 1 ] ||
+	fail "the ec-384 CA has no RA right after creation"
+[ "$(db "SELECT count(*) FROM audit WHERE event = 'scep.ra.created' AND object IN ('rest-root', 'rest-issuing')")" = 2 ] ||
+	fail "scep.ra.created not audited for both new CAs"
+[ "$(curl -s -o "$T/cacert.p7" -w '%{http_code}' "$HTTP_URL/scep/rest-root?operation=GetCACert")" = 200 ] ||
+	fail "GetCACert of the ec-384 CA"
+openssl pkcs7 -inform DER -in "$T/cacert.p7" -print_certs -out "$T/cacert.pem" || fail "GetCACert is no PKCS#7"
+# One file per certificate: the RSA RA (CN "<CA name> SCEP RA") and the P-384 CA must both be there.
+awk '/BEGIN CERT/{n++} n{print > (dir "/gc" n ".pem")}' dir="$T" "$T/cacert.pem"
+ra= ec=
+for f in "$T"/gc[0-9]*.pem; do
+	t=$(openssl x509 -in "$f" -noout -text) || fail "GetCACert: unreadable certificate"
+	if grep -q 'Public Key Algorithm: rsaEncryption' <<<"$t" && grep -q 'Subject: CN *= *Rest Root SCEP RA' <<<"$t"; then
+		ra=$f
+	elif grep -q 'id-ecPublicKey' <<<"$t" && grep -q 'P-384' <<<"$t" && grep -q 'Subject: CN *= *Rest Root$' <<<"$t"; then
+		ec=$f
+	fi
+done
+[ -n "$ra" ] && [ -n "$ec" ] || fail "GetCACert of the ec-384 CA: want its RSA RA and the EC CA: $(grep -c 'BEGIN CERT' "$T/cacert.pem") certificates"
+openssl verify -CAfile "$ec" "$ra" >/dev/null || fail "the RA certificate is not issued by the ec-384 CA"
 api POST /api/v1/cas '{"name":"Orphan","parent":"no-such-ca"}' "$ADMIN"
 expect 404
 api POST /api/v1/cas '{"name":"Bad key","key":"dsa-1024"}' "$ADMIN"

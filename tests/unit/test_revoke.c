@@ -18,6 +18,7 @@
 #include "db_certs.h"
 #include "db_crls.h"
 #include "revoke_testutil.h"
+#include "scheduler.h"
 
 static struct ca_fx fx;
 static struct db_ca *root, *inter;
@@ -270,6 +271,84 @@ test_intermediate_on_parent_crl(void **state)
 	db_crl_free(crl);
 }
 
+/* Whether the newest CRL of ca_id lists the certificate's serial. */
+static int
+on_latest_crl(int64_t ca_id, const struct issue_result *leaf)
+{
+	struct db_crl *crl = NULL;
+	const unsigned char *p;
+	X509_CRL *x = NULL;
+	X509_REVOKED *rev = NULL;
+	X509 *c = NULL;
+	int on;
+
+	assert_int_equal(db_crls_latest(fx.ctx->db, ca_id, 1, &crl), 0);
+	p = crl->der.data;
+	assert_non_null(x = d2i_X509_CRL(NULL, &p, (long)crl->der.len));
+	p = leaf->cert_der.data;
+	assert_non_null(c = d2i_X509(NULL, &p, (long)leaf->cert_der.len));
+	on = X509_CRL_get0_by_serial(x, &rev, X509_get_serialNumber(c)) == 1;
+	X509_free(c);
+	X509_CRL_free(x);
+	db_crl_free(crl);
+	return on;
+}
+
+/* Burst batching (issue #4): a revocation publishes at once only when the CA's newest CRL is
+ * older than crl_batch_seconds; otherwise the CA stays due and the scheduler publishes it once
+ * the window has passed. */
+static void
+test_burst_batched(void **state)
+{
+	struct issue_result a, b;
+	struct scheduler_pass pass;
+	int64_t crl_no = -1, *due = NULL, n_before;
+	size_t n_due = 0, i;
+	int saved = fx.ctx->cfg.crl_batch_seconds, is_due = 0;
+	char sql[200];
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	fx.ctx->cfg.crl_batch_seconds = 2;
+	rv_issue(&fx, "rev-inter", key, "burst-a.example", &a);
+	rv_issue(&fx, "rev-inter", key, "burst-b.example", &b);
+	/* The CA's CRLs are old: the first revocation of the burst publishes at once. */
+	snprintf(sql, sizeof(sql), "UPDATE crls SET created_at = created_at - 10000 WHERE ca_id = %lld",
+	    (long long)inter->id);
+	rv_exec(&fx, sql);
+	assert_int_equal(rv_revoke(&fx, a.certificate_id, REVOKE_REASON_SUPERSEDED, &crl_no), 0);
+	assert_true(crl_no >= 1);
+	assert_true(on_latest_crl(inter->id, &a));
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM crls WHERE ca_id = %lld", (long long)inter->id);
+	n_before = rv_int(&fx, sql);
+
+	/* The second, inside the window: revoked at once, no new CRL, the CA left due. */
+	crl_no = -1;
+	assert_int_equal(rv_revoke(&fx, b.certificate_id, REVOKE_REASON_SUPERSEDED, &crl_no), 0);
+	assert_int_equal(crl_no, 0);
+	assert_int_equal(rv_int(&fx, sql), n_before);
+	assert_false(on_latest_crl(inter->id, &b));
+	assert_int_equal(db_crls_due(fx.ctx->db, db_now_ms(), &due, &n_due), 0);
+	for (i = 0; i < n_due; i++)
+		is_due |= due[i] == inter->id;
+	free(due);
+	assert_true(is_due);
+
+	/* Still inside the window, the scheduler defers it; past the window it publishes it. */
+	assert_int_equal(scheduler_run_once(fx.ctx, db_now_ms(), 0, &pass), 0);
+	assert_int_equal(rv_int(&fx, sql), n_before);
+	assert_int_equal(scheduler_run_once(fx.ctx, db_now_ms() + 2000 + SCHEDULER_TICK_MS, 0, &pass), 0);
+	assert_true(pass.crls_published >= 1);
+	assert_int_equal(rv_int(&fx, sql), n_before + 1);
+	assert_true(on_latest_crl(inter->id, &a));
+	assert_true(on_latest_crl(inter->id, &b));
+
+	fx.ctx->cfg.crl_batch_seconds = saved;
+	issue_result_free(&a);
+	issue_result_free(&b);
+}
+
 int
 main(void)
 {
@@ -279,6 +358,7 @@ main(void)
 		cmocka_unit_test(test_flow),
 		cmocka_unit_test(test_code_used_once),
 		cmocka_unit_test(test_intermediate_on_parent_crl),
+		cmocka_unit_test(test_burst_batched),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
