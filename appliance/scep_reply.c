@@ -18,6 +18,7 @@
 #include <openssl/x509.h>
 
 #include "err.h"
+#include "legacy_ctx.h"
 #include "scep_caps.h"
 #include "scep_reply.h"
 
@@ -27,26 +28,6 @@
 #define OID_SENDER_NONCE    "2.16.840.1.113733.1.9.5"
 #define OID_RECIPIENT_NONCE "2.16.840.1.113733.1.9.6"
 #define OID_TRANSACTION_ID  "2.16.840.1.113733.1.9.7"
-
-/* Single DES for old clients' replies lives in the legacy provider; as in tok_cms.c it is
- * loaded into a private context used only for that, never into the default one. */
-static pthread_once_t legacy_once = PTHREAD_ONCE_INIT;
-static OSSL_LIB_CTX *legacy_ctx;
-
-static void
-legacy_init(void)
-{
-	OSSL_LIB_CTX *ctx = OSSL_LIB_CTX_new();
-
-	if (ctx == NULL)
-		return;
-	if (OSSL_PROVIDER_load(ctx, "default") == NULL || OSSL_PROVIDER_load(ctx, "legacy") == NULL) {
-		OSSL_LIB_CTX_free(ctx);
-		ERR_clear_error();
-		return;
-	}
-	legacy_ctx = ctx;
-}
 
 const char *
 scep_reply_cipher(const struct scep_msg *req)
@@ -76,8 +57,8 @@ envelope(const struct buf *cert_der, const char *cipher_name, const struct buf *
 	int rc = HSMCA_E_INTERNAL, n;
 
 	if (strcmp(cipher_name, "des-cbc") == 0) {
-		pthread_once(&legacy_once, legacy_init);
-		if ((ctx = legacy_ctx) == NULL) {
+		/* Single DES lives in the legacy provider, in its own context (legacy_ctx.h). */
+		if ((ctx = legacy_libctx()) == NULL) {
 			rc = err_set(HSMCA_E_INTERNAL, "OpenSSL's legacy provider (single DES) is not available");
 			goto out;
 		}

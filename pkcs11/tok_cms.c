@@ -27,34 +27,15 @@
 
 #include "err.h"
 #include "tok_cms.h"
+#include "legacy_ctx.h"
 #include "tok_internal.h"
-
-static pthread_once_t legacy_once = PTHREAD_ONCE_INIT;
-static OSSL_LIB_CTX *legacy_ctx;   /* written once under legacy_once, then read-only */
-
-static void
-legacy_init(void)
-{
-	OSSL_LIB_CTX *ctx = OSSL_LIB_CTX_new();
-
-	if (ctx == NULL)
-		return;
-	/* Providers loaded into a context stay until it is freed: no handles to keep. */
-	if (OSSL_PROVIDER_load(ctx, "default") == NULL || OSSL_PROVIDER_load(ctx, "legacy") == NULL) {
-		OSSL_LIB_CTX_free(ctx);
-		ERR_clear_error();
-		return;
-	}
-	legacy_ctx = ctx;
-}
 
 /* The envelope context, or NULL when the legacy provider is missing (then DES fails, the rest
  * still works in the default context). */
 static OSSL_LIB_CTX *
 envelope_ctx(void)
 {
-	pthread_once(&legacy_once, legacy_init);
-	return legacy_ctx;
+	return legacy_libctx();
 }
 
 static X509 *
