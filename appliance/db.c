@@ -529,3 +529,14 @@ db_close(struct db *db)
 	sqlite3_close_v2(db->h);
 	free(db);
 }
+
+int
+db_step_done(struct db *db, sqlite3_stmt *st, const char *what)
+{
+	int rc = 0;
+
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = db_fail(db, what);
+	sqlite3_finalize(st);
+	return rc;
+}

@@ -43,6 +43,9 @@ int db_prepare(struct db *db, const char *sql, struct sqlite3_stmt **st);
  * HSMCA_E_NOMEM; *out is NULL for a NULL column. */
 int db_col_strdup(struct sqlite3_stmt *st, int col, char **out);
 
+/* Steps a write statement to completion and finalizes it (always): 0, or db_fail(db, what). */
+int db_step_done(struct db *db, struct sqlite3_stmt *st, const char *what);
+
 /* Current time in milliseconds since the epoch (UTC); all stored times use it. */
 int64_t db_now_ms(void);
 

@@ -33,17 +33,6 @@ db_crl_list_free(struct db_crl **c, size_t n)
 	free(c);
 }
 
-static int
-step_done(struct db *db, sqlite3_stmt *st, const char *what)
-{
-	int rc = 0;
-
-	if (sqlite3_step(st) != SQLITE_DONE)
-		rc = db_fail(db, what);
-	sqlite3_finalize(st);
-	return rc;
-}
-
 int
 db_crls_read_begin(struct db *db)
 {
@@ -151,7 +140,7 @@ db_crls_store(struct db *db, int64_t expected_number, const struct db_crl *crl, 
 	sqlite3_bind_int64(st, 1, crl->ca_id);
 	sqlite3_bind_int64(st, 2, expected_number);
 	sqlite3_bind_int64(st, 3, crl->number);
-	if ((rc = step_done(db, st, "bump CRL number")) != 0)
+	if ((rc = db_step_done(db, st, "bump CRL number")) != 0)
 		return rc;
 	if (sqlite3_changes(db_handle(db)) != 1)
 		return err_set(HSMCA_E_CONFLICT, "another CRL was published for this CA meanwhile");
@@ -166,7 +155,7 @@ db_crls_store(struct db *db, int64_t expected_number, const struct db_crl *crl, 
 	sqlite3_bind_int64(st, 5, crl->entry_count);
 	sqlite3_bind_blob64(st, 6, crl->der.data, crl->der.len, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 7, db_now_ms());
-	if ((rc = step_done(db, st, "insert CRL")) != 0)
+	if ((rc = db_step_done(db, st, "insert CRL")) != 0)
 		return rc;
 	*id = sqlite3_last_insert_rowid(db_handle(db));
 
@@ -179,7 +168,7 @@ db_crls_store(struct db *db, int64_t expected_number, const struct db_crl *crl, 
 	else
 		sqlite3_bind_null(st, 2);
 	sqlite3_bind_int64(st, 3, next_due_ms);
-	if ((rc = step_done(db, st, "set CRL due time")) != 0)
+	if ((rc = db_step_done(db, st, "set CRL due time")) != 0)
 		return rc;
 	*still_due = sqlite3_changes(db_handle(db)) != 1;
 
@@ -188,7 +177,7 @@ db_crls_store(struct db *db, int64_t expected_number, const struct db_crl *crl, 
 		return rc;
 	sqlite3_bind_int64(st, 1, crl->ca_id);
 	sqlite3_bind_int64(st, 2, crl->number - DB_CRLS_KEEP_DER);
-	return step_done(db, st, "prune old CRL DERs");
+	return db_step_done(db, st, "prune old CRL DERs");
 }
 
 static int

@@ -29,17 +29,6 @@ bind_user(sqlite3_stmt *st, int idx, int64_t user_id)
 }
 
 /* Runs a prepared statement that returns no row. */
-static int
-step_done(struct db *db, sqlite3_stmt *st, const char *what)
-{
-	int rc = 0;
-
-	if (sqlite3_step(st) != SQLITE_DONE)
-		rc = db_fail(db, what);
-	sqlite3_finalize(st);
-	return rc;
-}
-
 int
 db_revocation_codes_insert(struct db *db, int64_t cert_id, int64_t user_id, const char *code_hash,
     int64_t created_ms, int64_t expires_ms, int64_t *id)
@@ -54,7 +43,7 @@ db_revocation_codes_insert(struct db *db, int64_t cert_id, int64_t user_id, cons
 	sqlite3_bind_int64(st, 1, cert_id);
 	bind_user(st, 2, user_id);
 	sqlite3_bind_int64(st, 3, created_ms);
-	if ((rc = step_done(db, st, "void older revocation codes")) != 0)
+	if ((rc = db_step_done(db, st, "void older revocation codes")) != 0)
 		return rc;
 	if ((rc = db_prepare(db, "INSERT INTO revocation_codes (code_hash, certificate_id, user_id, "
 	    "attempts, created_at, expires_at) VALUES (?1, ?2, ?3, 0, ?4, ?5)", &st)) != 0)
@@ -64,7 +53,7 @@ db_revocation_codes_insert(struct db *db, int64_t cert_id, int64_t user_id, cons
 	bind_user(st, 3, user_id);
 	sqlite3_bind_int64(st, 4, created_ms);
 	sqlite3_bind_int64(st, 5, expires_ms);
-	if ((rc = step_done(db, st, "insert revocation code")) != 0)
+	if ((rc = db_step_done(db, st, "insert revocation code")) != 0)
 		return rc;
 	*id = sqlite3_last_insert_rowid(db_handle(db));
 	return 0;
@@ -138,7 +127,7 @@ db_revocation_codes_use(struct db *db, int64_t code_id, int reason, int64_t now_
 	sqlite3_bind_int64(st, 1, code_id);
 	sqlite3_bind_int64(st, 2, now_ms);
 	sqlite3_bind_int(st, 3, reason);
-	if ((rc = step_done(db, st, "use revocation code")) != 0)
+	if ((rc = db_step_done(db, st, "use revocation code")) != 0)
 		return rc;
 	if (sqlite3_changes(db_handle(db)) != 1)
 		return err_set(HSMCA_E_CONFLICT, "the revocation code was already used");
@@ -156,7 +145,7 @@ db_revocation_codes_prune(struct db *db, int64_t older_than_ms, int64_t *deleted
 	    &st)) != 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, older_than_ms);
-	if ((rc = step_done(db, st, "prune revocation codes")) != 0)
+	if ((rc = db_step_done(db, st, "prune revocation codes")) != 0)
 		return rc;
 	*deleted = sqlite3_changes(db_handle(db));
 	return 0;
@@ -186,7 +175,7 @@ db_revocation_mark_revoked(struct db *db, int64_t cert_id, int64_t at_ms, int re
 	sqlite3_bind_int64(st, 1, cert_id);
 	sqlite3_bind_int64(st, 2, at_ms);
 	sqlite3_bind_int(st, 3, reason);
-	if ((rc = step_done(db, st, "revoke certificate")) != 0)
+	if ((rc = db_step_done(db, st, "revoke certificate")) != 0)
 		return rc;
 	if (sqlite3_changes(db_handle(db)) != 1)
 		return err_set(HSMCA_E_CONFLICT, "the certificate is already revoked; revocation is permanent");
@@ -204,7 +193,7 @@ db_revocation_mark_crl_due(struct db *db, int64_t ca_id, int64_t now_ms)
 		return rc;
 	sqlite3_bind_int64(st, 1, ca_id);
 	sqlite3_bind_int64(st, 2, now_ms);
-	if ((rc = step_done(db, st, "mark CRL due")) != 0)
+	if ((rc = db_step_done(db, st, "mark CRL due")) != 0)
 		return rc;
 	if (sqlite3_changes(db_handle(db)) != 1)
 		return err_set(HSMCA_E_NOTFOUND, "unknown CA id %lld", (long long)ca_id);

@@ -45,17 +45,6 @@ col_blob(sqlite3_stmt *st, int col, struct buf *out)
 }
 
 /* Runs a prepared statement that returns no rows; finalizes it. */
-static int
-step_done(struct db *db, sqlite3_stmt *st, const char *what)
-{
-	int rc = 0;
-
-	if (sqlite3_step(st) != SQLITE_DONE)
-		rc = db_fail(db, what);
-	sqlite3_finalize(st);
-	return rc;
-}
-
 /* ---------------------------------------------------------------- scep_cas */
 
 void
@@ -124,7 +113,7 @@ db_scep_ca_set(struct db *db, int64_t ca_id, int enabled, const char *approval)
 		sqlite3_bind_int(st, 2, enabled ? 1 : 0);
 	bind_text(st, 3, approval);
 	sqlite3_bind_int64(st, 4, db_now_ms());
-	return step_done(db, st, "store SCEP settings");
+	return db_step_done(db, st, "store SCEP settings");
 }
 
 int
@@ -422,7 +411,7 @@ db_scep_auth_unconsume(struct db *db, int64_t id)
 	    &st)) != 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, id);
-	return step_done(db, st, "give back a SCEP authentication use");
+	return db_step_done(db, st, "give back a SCEP authentication use");
 }
 
 /* ---------------------------------------------------------------- scep_transactions */
