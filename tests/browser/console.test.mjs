@@ -387,13 +387,14 @@ await step('screenshots of every section (admin)', async () => {
   await mobile.context.close();
 });
 
-await step('first paint of every section is fast', async () => {
+// Every section opens and shows its heading. Paint time is printed as information only: speed is
+// measured by bench/console_paint.sh (10,000 certificates), never asserted in a test.
+await step('every section opens', async () => {
   for (const label of ['CAs', 'Certificates', 'CRLs', 'Orders', 'Logs', 'Audit', 'Users', 'Teams', 'SCEP authentication']) {
     const t0 = Date.now();
     await section(page, label);
-    const ms = Date.now() - t0;
-    console.log(`     ${label}: ${ms} ms`);
-    assert.ok(ms < 1500, `${label} painted in ${ms} ms`);
+    console.log(`     ${label}: ${Date.now() - t0} ms (information; see bench/console_paint.sh)`);
+    assert.equal(await page.locator('main .msg-error').count(), 0, `${label} shows no error`);
   }
 });
 

@@ -45,6 +45,15 @@ export function showCertificate(id) {
 }
 
 export async function render(root, ctx, params) {
+  // The first page is asked for at once, beside the CA names the filter needs, instead of after
+  // them: one round trip less before the table paints.
+  const initial = {
+    source: params.get('source') || '', status: params.get('status') || '', ca: params.get('ca') || '',
+    expiring_within_days: params.get('expiring_within_days') || '', q: (params.get('q') || '').trim(),
+  };
+  const pageUrl = (query, after) => '/certificates' + qs({ ...query, limit: 50, after });
+  let early = { url: pageUrl(initial, ''), reply: api('GET', pageUrl(initial, '')) };
+  early.reply.catch(() => {});
   const cas = await listCas().catch(() => []);
   const f = {
     source: select('source', [['', 'Any source'], ['managed', 'Managed'], ['discovered', 'Discovered']], params.get('source') || ''),
@@ -65,7 +74,16 @@ export async function render(root, ctx, params) {
   function currentQuery() {
     return { source: f.source.value, status: f.status.value, ca: f.ca.value, expiring_within_days: f.expiring.value, q: f.q.value.trim() };
   }
-  const pg = pager((after) => api('GET', '/certificates' + qs({ ...query, limit: 50, after })),
+  const pg = pager((after) => {
+    const url = pageUrl(query, after);
+    if (early && early.url === url) {
+      const r = early.reply;
+      early = null;
+      return r;
+    }
+    early = null;
+    return api('GET', url);
+  },
     (items) => dataTable('certificates', COLUMNS, items, (c) => rowActions(c, ctx, () => pg.reload()), 'No certificate matches.'), list);
   filters.addEventListener('submit', (ev) => {
     ev.preventDefault();
