@@ -51,7 +51,8 @@ function drawNav(current) {
 }
 
 async function route() {
-  if (!ctx.me) return;
+  // A forced password change or TOTP enrolment comes first: a section link must not skip it.
+  if (!ctx.me || ctx.me.must_change_password || ctx.me.totp_enrollment_required) return;
   const { id, params } = parseHash();
   const sec = SECTIONS.find((s) => s.id === id && (!s.roles || s.roles.includes(role()))) || SECTIONS[0];
   drawNav(sec.id);
