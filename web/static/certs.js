@@ -58,7 +58,10 @@ export async function render(root, ctx, params) {
   const f = {
     source: select('source', [['', 'Any source'], ['managed', 'Managed'], ['discovered', 'Discovered']], params.get('source') || ''),
     status: select('status', [['', 'Any status'], ['active', 'Active'], ['expired', 'Expired'], ['revoked', 'Revoked']], params.get('status') || ''),
-    ca: select('ca', [['', 'Any CA'], ...cas.map((c) => [String(c.id), c.name])], params.get('ca') || ''),
+    // A CA asked for by the link but not in the caller's list (deleted, or not theirs) stays the
+    // filter, so the API's refusal is shown instead of every certificate silently.
+    ca: select('ca', [['', 'Any CA'], ...cas.map((c) => [String(c.id), c.name]),
+      ...(initial.ca && !cas.some((c) => String(c.id) === initial.ca) ? [[initial.ca, `CA ${initial.ca}`]] : [])], initial.ca),
     expiring: h('input', { type: 'number', name: 'expiring_within_days', min: '0', max: '36500', value: params.get('expiring_within_days') || '' }),
     q: h('input', { type: 'search', name: 'q', value: params.get('q') || '', placeholder: 'Common name or SAN' }),
   };
