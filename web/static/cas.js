@@ -61,9 +61,22 @@ function rowActions(ca, ctx, reload) {
     { label: "CA's logs", run: () => ctx.go(`#/logs?tab=scep&ca=${ca.id}`) },
     ca.parent_id && { label: 'Show CA certificate trust chain', run: () => loadingDialog(`Trust chain of ${ca.name}`, async () => pre(await api('GET', `/cas/${ca.id}/chain`), 'Chain PEM')) },
     { label: 'Show CA certificate', run: () => showCaCertificate(ca.id, ca.name) },
-    { label: 'Show CA private key', run: () => loadingDialog(`Private key of ${ca.name}`, async () => pre(await api('GET', `/cas/${ca.id}/private-key`), 'Private key PEM')) },
+    ctx.isAdmin && { label: 'Show CA private key', run: () => showPrivateKey(ca) },
     { label: 'Show CRL', run: () => latestCrl(ca) },
   ]);
+}
+
+// The PEM only for an exportable key; a key held non-extractable on the token (every CA key
+// this appliance makes or imports) is the normal case, so it reads as information, not an error.
+function showPrivateKey(ca) {
+  return loadingDialog(`Private key of ${ca.name}`, async () => {
+    try {
+      return pre(await api('GET', `/cas/${ca.id}/private-key`), 'Private key PEM');
+    } catch (e) {
+      if (e.code === 'conflict') return message('info', e.message);
+      throw e;
+    }
+  });
 }
 
 async function latestCrl(ca) {

@@ -80,25 +80,45 @@ export function changePasswordForm(forced, onDone) {
 
 // TOTP enrolment required by the system: show the secret once, confirm with a code.
 export function totpEnrolForm(onDone) {
-  const wrap = h('div', { class: 'login-wrap' });
+  const form = h('form', { class: 'form login' }, h('h1', { text: 'Set up two-factor authentication' }));
+  totpEnrol(form, onDone);
+  return h('div', { class: 'login-wrap' }, form);
+}
+
+// Fills form with the enrolment steps: asks the server for a new secret, shows it once (base32
+// and otpauth URI, each with a Copy button), then confirms a code the app made from it. Used by
+// the forced enrolment above and by the account menu.
+export function totpEnrol(form, onDone, extraButtons) {
   const out = h('div', { 'aria-live': 'assertive' });
-  const code = h('input', { type: 'text', name: 'code', inputmode: 'numeric', maxlength: '6', pattern: '[0-9]{6}' });
-  const form = h('form', { class: 'form login' }, h('h1', { text: 'Set up two-factor authentication' }), out);
-  wrap.append(form);
+  const code = h('input', { type: 'text', name: 'code', inputmode: 'numeric', autocomplete: 'one-time-code', maxlength: '6', pattern: '[0-9]{6}' });
+  form.append(out);
   api('POST', '/auth/totp/enroll', {}).then((r) => {
-    form.append(secretBox('Secret (base32)', r.secret, 'Add it to your authenticator app now: it is not shown again.'),
-      secretBox('otpauth URI', r.otpauth_uri), field('Code from the app', code),
-      h('div', { class: 'buttons' }, h('button', { type: 'submit', class: 'btn primary', text: 'Confirm' })));
-  }).catch((e) => out.append(message('error', e.message)));
+    form.insertBefore(h('div', {},
+      h('p', { text: 'Add this secret to your authenticator app, then type the six digits it shows.' }),
+      secretBox('Secret (base32)', r.secret, 'It is not shown again: add it to your app now.'),
+      secretBox('otpauth URI', r.otpauth_uri),
+      field('Code from the app', code)), out);
+    form.append(h('div', { class: 'buttons' }, h('button', { type: 'submit', class: 'btn primary', text: 'Confirm' }), extraButtons || null));
+    code.focus();
+  }).catch((e) => {
+    out.append(message('error', e.message));
+    if (extraButtons) form.append(h('div', { class: 'buttons' }, extraButtons));
+  });
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     out.replaceChildren();
+    if (!/^\d{6}$/.test(code.value.trim())) {
+      out.append(message('error', 'Type the six digits your authenticator app shows.'));
+      code.focus();
+      return;
+    }
     try {
-      await api('POST', '/auth/totp/confirm', { code: code.value });
+      await api('POST', '/auth/totp/confirm', { code: code.value.trim() });
       onDone();
     } catch (e) {
       out.append(message('error', e.message));
+      code.value = '';
+      code.focus();
     }
   });
-  return wrap;
 }

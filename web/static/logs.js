@@ -32,7 +32,12 @@ function loginAttempts(root, params) {
 function scepLogs(root, params) {
   const ca = params.get('ca');
   const list = h('div');
-  root.append(ca ? h('p', { class: 'muted', text: `SCEP exchanges of CA ${ca}. ` }, h('a', { href: '#/logs?tab=scep', text: 'Show every CA' })) : null, list);
+  if (ca) {
+    const name = h('span', { text: `CA ${ca}` });
+    root.append(h('p', { class: 'muted' }, 'SCEP exchanges of ', name, '. ', h('a', { href: '#/logs?tab=scep', text: 'Show every CA' })));
+    api('GET', `/cas/${encodeURIComponent(ca)}`).then((c) => { name.textContent = c.name; }).catch(() => {});
+  }
+  root.append(list);
   const path = ca ? `/cas/${encodeURIComponent(ca)}/scep-logs` : '/logs/scep';
   const pg = pager((after) => api('GET', path + qs({ limit: 50, after })), (items) => dataTable('scep-logs', [
     { key: 'at', label: 'Time', render: (l) => fmtTime(l.at || l.time || l.created_at) },

@@ -45,9 +45,17 @@ export function select(name, options, value) {
   return s;
 }
 
-// A live message: kind is 'error', 'ok' or 'info'.
+// A live message: kind is 'error', 'ok' or 'info'. The API's messages are sentences in lower
+// case without a full stop ("the two-factor code is wrong or expired"); shown, they read as one.
 export function message(kind, text) {
-  return h('p', { class: 'msg msg-' + kind, role: kind === 'error' ? 'alert' : 'status', text });
+  return h('p', { class: 'msg msg-' + kind, role: kind === 'error' ? 'alert' : 'status', text: sentence(text) });
+}
+
+export function sentence(text) {
+  const s = String(text ?? '').trim();
+  if (!s) return s;
+  const first = /^[a-z]/.test(s) && !/^[a-z]+[A-Z0-9_./:-]/.test(s) ? s.charAt(0).toUpperCase() + s.slice(1) : s;
+  return /[.!?:)…]$/.test(first) ? first : first + '.';
 }
 
 export function flash(kind, text) {
@@ -60,6 +68,11 @@ export function errorText(e) {
 }
 
 // --- dialogs ---
+
+function focusSection() {
+  const m = document.getElementById('main');
+  if (m) m.focus();
+}
 
 const FOCUSABLE = 'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), summary, [tabindex]:not([tabindex="-1"])';
 
@@ -79,7 +92,10 @@ export function dialog(title, build, { wide = false } = {}) {
       done = true;
       dlg.close();
       dlg.remove();
-      if (opener && opener.isConnected && typeof opener.focus === 'function') opener.focus();
+      // Focus goes back where the dialog was opened from; if that is gone (a redrawn table),
+      // to the section, so keyboard users do not restart from the top of the page.
+      if (opener && opener.isConnected && opener.getClientRects().length && typeof opener.focus === 'function') opener.focus();
+      else focusSection();
       resolve(value);
     };
     closeBtn.addEventListener('click', () => close(undefined));
@@ -254,7 +270,9 @@ export function actionsMenu(label, items) {
   for (const it of shown) {
     list.append(h('button', {
       type: 'button', class: 'menu-item' + (it.change ? ' act-change' : '') + (it.danger ? ' danger' : ''), text: it.label,
-      onclick: () => { menu.open = false; it.run(); },
+      // The summary takes the focus first: a dialog the item opens gives it back there (the item
+      // itself is hidden once the menu closes).
+      onclick: () => { menu.open = false; summary.focus(); it.run(); },
     }));
   }
   menu.addEventListener('keydown', (ev) => {
@@ -329,12 +347,18 @@ export function pager(load, render, into) {
   const bar = h('div', { class: 'pager', role: 'navigation', 'aria-label': 'Pages' }, prev, info, next);
   let nextCursor = null;
   async function go(after) {
+    // A reload after a dialog redraws the table: keep the keyboard focus on the same row's
+    // "Actions" button (found again by its label) instead of dropping it to the page body.
+    const active = document.activeElement;
+    const keep = active && into.contains(active) ? active.getAttribute('aria-label') : null;
     into.replaceChildren(h('p', { class: 'loading', text: 'Loading…' }));
     try {
       const r = await load(after);
       cur = after;
       nextCursor = r && r.next != null ? String(r.next) : null;
       into.replaceChildren(render((r && r.items) || []));
+      const again = keep && into.querySelector(`[aria-label="${CSS.escape(keep)}"]`);
+      if (again) again.focus();
       prev.disabled = stack.length === 0;
       next.disabled = !nextCursor;
       info.textContent = `Page ${stack.length + 1}`;

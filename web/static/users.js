@@ -78,11 +78,16 @@ function createUser() {
 async function editUser(u) {
   let teams = [];
   let member = new Set();
+  let teamsError = null;
   try {
     teams = (await api('GET', '/teams' + qs({ limit: 200 }))).items || [];
     const full = await Promise.all(teams.map((t) => api('GET', `/teams/${t.id}`)));
     member = new Set(full.filter((t) => (t.members || []).some((m) => m.id === u.id)).map((t) => t.id));
-  } catch (e) { /* teams stay empty; the error shows on save if any */ }
+  } catch (e) {
+    // The rest of the user can still be edited; the teams are left as they are.
+    teams = [];
+    teamsError = message('error', 'The teams could not be read, so they are not changed here: ' + e.message);
+  }
   const email = h('input', { type: 'email', name: 'email', value: u.email || '' });
   const role = select('role', ROLES, u.role);
   const enabled = h('input', { type: 'checkbox', name: 'enabled', checked: u.enabled });
@@ -95,7 +100,7 @@ async function editUser(u) {
     h('p', { class: 'muted', text: `Last login: ${fmtTime(u.last_login_at)} from ${u.last_login_ip || '—'}` }),
     field('Email', email), field('Role', role), h('label', { class: 'check' }, enabled, ' Enabled'),
     field('New password', pass, 'Leave empty to keep the current password.'),
-    h('fieldset', { class: 'teams' }, h('legend', { text: 'Teams' }), ...(boxes.length ? boxes.map((b) => b.row) : [h('p', { class: 'muted', text: 'No teams.' })])),
+    h('fieldset', { class: 'teams' }, h('legend', { text: 'Teams' }), ...(teamsError ? [teamsError] : boxes.length ? boxes.map((b) => b.row) : [h('p', { class: 'muted', text: 'No teams.' })])),
   ], 'Save', async () => {
     const b = {};
     if ((email.value || '') !== (u.email || '')) b.email = email.value;
