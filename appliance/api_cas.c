@@ -19,6 +19,7 @@
 
 #include "api.h"
 #include "api_resources.h"
+#include "api_rollover.h"
 #include "audit.h"
 #include "auth.h"
 #include "ca.h"
@@ -71,6 +72,9 @@ ca_json(struct req *req, const struct db_ca *ca)
 	    "crl_validity_days", set.crl_validity_days > 0 ? json_integer(set.crl_validity_days) : json_null(),
 	    "scep_enabled", scep.enabled, "certificate_url", url,
 	    "created_at", api_time_json(ca->created_at_ms));
+	/* A pending rollover's next certificate (ca_rollover.h), or null. */
+	if (o != NULL)
+		json_object_set_new(o, "next", api_rollover_next_json(req->db, ca->id));
 	db_scep_ca_clear(&scep);
 	db_ca_free(parent);
 	return o;

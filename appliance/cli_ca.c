@@ -18,6 +18,7 @@
 #include "audit.h"
 #include "buf.h"
 #include "ca.h"
+#include "ca_rollover.h"
 #include "cli_ca.h"
 #include "csr.h"
 #include "ctx.h"
@@ -314,10 +315,87 @@ out:
 	return rc == 0 ? 0 : fail(rc);
 }
 
+/* ---- ca rollover / activate-rollover / cancel-rollover ---- */
+
+enum rollover_cmd { ROLLOVER_START, ROLLOVER_ACTIVATE, ROLLOVER_CANCEL };
+
+static int
+ca_rollover_cmd(int argc, char **argv, enum rollover_cmd cmd)
+{
+	static const struct option opts[] = {
+		{ "state", required_argument, NULL, 's' }, { "key", required_argument, NULL, 'k' },
+		{ "days", required_argument, NULL, 'd' }, { NULL, 0, NULL, 0 }
+	};
+	static const char *const usages[] = {
+		"hsmca ca rollover --state DIR [--key rsa-2048] [--days N] SLUG",
+		"hsmca ca activate-rollover --state DIR SLUG",
+		"hsmca ca cancel-rollover --state DIR SLUG",
+	};
+	const char *u = usages[cmd], *state = NULL;
+	struct ca_rollover_req req;
+	struct hsmca_ctx *ctx = NULL;
+	struct db_ca *ca = NULL, *now = NULL;
+	struct db_ca_next *next = NULL;
+	char until[32];
+	int c, rc;
+
+	memset(&req, 0, sizeof(req));
+	req.actor = "cli";
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': state = optarg; break;
+		case 'k':
+			if (cmd != ROLLOVER_START)
+				return bad_option(argv, u);
+			req.key_spec = optarg;
+			break;
+		case 'd':
+			if (cmd != ROLLOVER_START)
+				return bad_option(argv, u);
+			if ((rc = parse_days(optarg, &req.days)) != 0)
+				return fail(rc);
+			break;
+		default: return bad_option(argv, u);
+		}
+	}
+	if (optind != argc - 1)
+		return usage(u);
+	if ((rc = ctx_open(state, CTX_NEED_TOKEN, &ctx)) != 0)
+		return fail(rc);
+	if ((rc = ca_get_by_slug(ctx, argv[optind], &ca)) != 0)
+		goto out;
+	switch (cmd) {
+	case ROLLOVER_START:
+		if ((rc = ca_rollover_start(ctx, ca, &req, &next)) == 0) {
+			format_ms(next->not_after_ms, until, sizeof(until));
+			printf("next certificate of CA '%s': serial %s, key %s, valid until %s, sha256 %s\n", ca->slug,
+			    next->serial, next->key_spec, until, next->fingerprint_sha256);
+		}
+		break;
+	case ROLLOVER_ACTIVATE:
+		if ((rc = ca_rollover_activate(ctx, ca, "cli", NULL, &now)) == 0)
+			printf("CA '%s' now signs with its new key (sha256 %s)\n", now->slug, now->fingerprint_sha256);
+		break;
+	case ROLLOVER_CANCEL:
+		if ((rc = ca_rollover_cancel(ctx, ca, "cli", NULL)) == 0)
+			printf("rollover of CA '%s' cancelled\n", ca->slug);
+		break;
+	}
+out:
+	db_ca_next_free(next);
+	db_ca_free(now);
+	db_ca_free(ca);
+	ctx_close(ctx);
+	return rc == 0 ? 0 : fail(rc);
+}
+
 int
 cli_ca(int argc, char **argv)
 {
-	const char *u = "hsmca ca (create-root | create-intermediate | import | list | show) [options]";
+	const char *u = "hsmca ca (create-root | create-intermediate | import | list | show | rollover | "
+	    "activate-rollover | cancel-rollover) [options]";
 
 	err_clear();
 	if (argc < 2)
@@ -332,6 +410,12 @@ cli_ca(int argc, char **argv)
 		return ca_list_cmd(argc - 1, argv + 1);
 	if (strcmp(argv[1], "show") == 0)
 		return ca_show_cmd(argc - 1, argv + 1);
+	if (strcmp(argv[1], "rollover") == 0)
+		return ca_rollover_cmd(argc - 1, argv + 1, ROLLOVER_START);
+	if (strcmp(argv[1], "activate-rollover") == 0)
+		return ca_rollover_cmd(argc - 1, argv + 1, ROLLOVER_ACTIVATE);
+	if (strcmp(argv[1], "cancel-rollover") == 0)
+		return ca_rollover_cmd(argc - 1, argv + 1, ROLLOVER_CANCEL);
 	fprintf(stderr, "hsmca: unknown ca command '%s'; usage: %s\n", argv[1], u);
 	return 2;
 }

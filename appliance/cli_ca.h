@@ -8,6 +8,9 @@
  *   hsmca ca import --state DIR --name NAME --cert FILE (--key FILE | --pkcs12 FILE --password-file F | --keyref URI)
  *   hsmca ca list --state DIR
  *   hsmca ca show SLUG --state DIR [--pem | --chain]
+ *   hsmca ca rollover --state DIR [--key rsa-2048] [--days N] SLUG   (ca_rollover.h)
+ *   hsmca ca activate-rollover --state DIR SLUG
+ *   hsmca ca cancel-rollover --state DIR SLUG
  *   hsmca issue --state DIR --ca SLUG --csr FILE [--profile server] [--days N]
  *   hsmca csr --state DIR --key-label L --key ec-256 --subject "CN=..." [--san DNS:x --san IP:y]
  *   hsmca audit verify --state DIR

@@ -319,10 +319,49 @@ static const char migration_2[] =
 static const char migration_3[] =
 "ALTER TABLE users ADD COLUMN totp_last_step INTEGER NOT NULL DEFAULT 0;";
 
+/*
+ * Migration 4 (CA certificate rollover, issue #6 GetNextCACert; ca_rollover.c): ca_next holds at
+ * most one pending "next" certificate per CA with its token key and the next RA, written in one
+ * transaction after both keys and certificates exist (a key made by a run that died before the
+ * commit is named by no row: an orphan on the token, never a half-written rollover). On
+ * activation the CA's previous certificate, key and RA move to ca_cert_history, so what was
+ * issued under them can still be looked up.
+ */
+static const char migration_4[] =
+"CREATE TABLE ca_next ("
+"  ca_id INTEGER PRIMARY KEY REFERENCES cas(id) ON DELETE CASCADE,"
+"  cert_der BLOB NOT NULL,"
+"  serial TEXT NOT NULL,"
+"  fingerprint_sha256 TEXT NOT NULL UNIQUE,"
+"  keyref TEXT NOT NULL,"
+"  key_spec TEXT NOT NULL,"
+"  not_before INTEGER NOT NULL,"
+"  not_after INTEGER NOT NULL,"
+"  ra_keyref TEXT NOT NULL,"
+"  ra_cert_der BLOB NOT NULL,"
+"  created_by TEXT NOT NULL,"
+"  created_at INTEGER NOT NULL"
+");"
+"CREATE TABLE ca_cert_history ("
+"  id INTEGER PRIMARY KEY,"
+"  ca_id INTEGER NOT NULL REFERENCES cas(id) ON DELETE CASCADE,"
+"  cert_der BLOB NOT NULL,"
+"  fingerprint_sha256 TEXT NOT NULL,"
+"  keyref TEXT NOT NULL,"
+"  key_spec TEXT NOT NULL,"
+"  not_before INTEGER NOT NULL,"
+"  not_after INTEGER NOT NULL,"
+"  ra_keyref TEXT,"
+"  ra_cert_der BLOB,"
+"  retired_at INTEGER NOT NULL"
+");"
+"CREATE INDEX ca_cert_history_ca_id ON ca_cert_history(ca_id);";
+
 static const char *const migrations[] = {
 	migration_1,
 	migration_2,
 	migration_3,
+	migration_4,
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -49,4 +49,58 @@ int db_cas_exists(struct db *db, const char *name, const char *slug, int *exists
 /* All CAs ordered by id. *cas is an array of n pointers; free with db_ca_list_free(). */
 int db_cas_list(struct db *db, struct db_ca ***cas, size_t *n);
 
+/* --- rollover (db.c migration 4; ca_rollover.h): the pending next certificate, the history --- */
+
+struct db_ca_next {
+	int64_t ca_id;
+	struct buf cert_der;      /* the next CA certificate: same subject, new key */
+	char *serial;             /* uppercase hex */
+	char *fingerprint_sha256;
+	char *keyref;             /* its token key */
+	char *key_spec;
+	int64_t not_before_ms;
+	int64_t not_after_ms;
+	char *ra_keyref;          /* the next SCEP RA, issued by the next key */
+	struct buf ra_cert_der;
+	char *created_by;
+	int64_t created_at_ms;
+};
+
+void db_ca_next_free(struct db_ca_next *n);
+
+/* Inserts next (created_at is set here). HSMCA_E_EXISTS when the CA has a pending one already. */
+int db_cas_next_insert(struct db *db, const struct db_ca_next *next);
+
+/* The CA's pending next certificate; HSMCA_E_NOTFOUND when there is none. */
+int db_cas_next_get(struct db *db, int64_t ca_id, struct db_ca_next **out);
+
+/* Deletes the pending next certificate of ca_id if it is still the one with this fingerprint;
+ * HSMCA_E_NOTFOUND when it is not there (cancelled or activated meanwhile). */
+int db_cas_next_delete(struct db *db, int64_t ca_id, const char *fingerprint);
+
+/*
+ * Makes next the CA's current certificate, key and SCEP RA, in the caller's transaction: the
+ * previous certificate, key and RA go to ca_cert_history (retired at now_ms), the cas row takes
+ * next's certificate, key, fingerprint and validity (only if it still holds ca's fingerprint:
+ * HSMCA_E_CONFLICT when another activation won), scep_cas takes the next RA, and the ca_next row
+ * is deleted (HSMCA_E_NOTFOUND when it is gone).
+ */
+int db_cas_next_activate(struct db *db, const struct db_ca *ca, const struct db_ca_next *next, int64_t now_ms);
+
+struct db_ca_history {
+	int64_t id;
+	struct buf cert_der;
+	char *fingerprint_sha256;
+	char *keyref;
+	char *key_spec;
+	int64_t not_before_ms;
+	int64_t not_after_ms;
+	int64_t retired_at_ms;
+};
+
+void db_ca_history_list_free(struct db_ca_history *h, size_t n);
+
+/* The CA's retired certificates, newest first; *out is an array of *n entries. */
+int db_cas_history_list(struct db *db, int64_t ca_id, struct db_ca_history **out, size_t *n);
+
 #endif

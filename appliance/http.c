@@ -38,6 +38,7 @@
 #include "api_web.h"
 #include "api_issue4.h"
 #include "api_resources.h"
+#include "api_rollover.h"
 #include "api_scep.h"
 #include "auth.h"
 #include "config.h"
@@ -118,6 +119,7 @@ static const struct {
 	{ api_web_routes, &api_web_routes_n },
 	{ api_issue4_routes, &api_issue4_routes_n },
 	{ scep_routes, &scep_routes_n },
+	{ api_rollover_routes, &api_rollover_routes_n },
 };
 
 static const size_t core_routes_n = sizeof(core_routes) / sizeof(core_routes[0]);

@@ -194,3 +194,10 @@ out:
 	buf_free(&der);
 	return rc;
 }
+
+/* For ca_rollover.c: the next RA's certificate, issued by the next CA (ca names its key). */
+int
+ra_issue_certificate(struct hsmca_ctx *ctx, const struct db_ca *ca, const char *keyref, struct buf *der)
+{
+	return ra_certificate(ctx, ca, keyref, der);
+}

@@ -38,4 +38,11 @@ void ra_info_clear(struct ra_info *ra);
  */
 int ra_ensure(struct hsmca_ctx *ctx, const struct db_ca *ca, struct ra_info *out);
 
+/*
+ * Builds and signs (with ca->keyref, on the token) an RA certificate for the RSA token key keyref,
+ * as ra_ensure does, without storing anything: ca_rollover.c uses it for the next RA, passing the
+ * next CA as ca. *der: buf_free(). HSMCA_E_POLICY when ca has expired.
+ */
+int ra_issue_certificate(struct hsmca_ctx *ctx, const struct db_ca *ca, const char *keyref, struct buf *der);
+
 #endif

@@ -22,6 +22,7 @@
 
 #include "api_resources.h"
 #include "ca.h"
+#include "ca_rollover.h"
 #include "crl.h"
 #include "csr.h"
 #include "db.h"
@@ -771,13 +772,53 @@ op_getcacert(struct scep_state *st, struct scep_response *out)
 static int
 op_getcacaps(struct scep_state *st, struct scep_response *out)
 {
+	struct db_ca_next *next = NULL;
+	unsigned flags = SCEP_CAPS_RENEWAL;
+	int rc;
+
 	st->message_type = "GetCACaps";
-	if (scep_caps_text(SCEP_CAPS_RENEWAL, &out->body) != 0)
+	/* GetNextCACert only while a rollover certificate waits (issue #6, RFC 8894 §3.5.2). */
+	rc = db_cas_next_get(st->ctx->db, st->ca->id, &next);
+	db_ca_next_free(next);
+	if (rc == 0)
+		flags |= SCEP_CAPS_GETNEXTCACERT;
+	else if (rc != HSMCA_E_NOTFOUND)
+		return answer_text(out, 500, "cannot read the CA's rollover state");
+	if (scep_caps_text(flags, &out->body) != 0)
 		return answer_text(out, 500, "cannot build the capabilities");
 	st->result = "success";
 	out->status = 200;
 	out->content_type = SCEP_CT_CAPS;
 	return 0;
+}
+
+/* RFC 8894 §4.7: the next RA and CA certificates, signed by the current RA; 404 without a
+ * pending rollover (ca_rollover.h). */
+static int
+op_getnextcacert(struct scep_state *st, struct scep_response *out)
+{
+	struct buf *certs = NULL;
+	size_t n = 0;
+	int rc;
+
+	st->message_type = "GetNextCACert";
+	rc = ca_rollover_next_certs(st->ctx, st->ca, &certs, &n);
+	if (rc == HSMCA_E_NOTFOUND) {
+		st->result = "failure";
+		rc = answer_text(out, 404, "CA '%s' has no rollover certificate", st->ca->slug);
+		goto out;
+	}
+	if (rc != 0 || scep_nextcacert_body(certs, n, &st->signer, &out->body) != 0) {
+		detail_str(st, "error", err_msg(rc != 0 ? rc : HSMCA_E_INTERNAL));
+		rc = answer_text(out, 500, "cannot build the next CA certificates");
+		goto out;
+	}
+	st->result = "success";
+	out->status = 200;
+	out->content_type = SCEP_CT_NEXT_CA_CERT;
+out:
+	ca_chain_free(certs, n);
+	return rc;
 }
 
 int
@@ -818,12 +859,7 @@ scep_handle(struct hsmca_ctx *ctx, const struct scep_request *r, struct scep_res
 		rc = op_getcacaps(&st, out);
 		goto log;
 	}
-	if (strcmp(op, "GetNextCACert") == 0) {
-		st.message_type = op;
-		rc = answer_text(out, 404, "CA '%s' has no rollover certificate", st.ca->slug);
-		goto log;
-	}
-	if (strcmp(op, "GetCACert") != 0 && strcmp(op, "PKIOperation") != 0) {
+	if (strcmp(op, "GetCACert") != 0 && strcmp(op, "PKIOperation") != 0 && strcmp(op, "GetNextCACert") != 0) {
 		st.message_type = "unknown";
 		rc = answer_text(out, 400, "unknown SCEP operation");
 		goto log;
@@ -832,6 +868,10 @@ scep_handle(struct hsmca_ctx *ctx, const struct scep_request *r, struct scep_res
 		goto log;
 	if (strcmp(op, "GetCACert") == 0) {
 		rc = op_getcacert(&st, out);
+		goto log;
+	}
+	if (strcmp(op, "GetNextCACert") == 0) {
+		rc = op_getnextcacert(&st, out);
 		goto log;
 	}
 	/* PKIOperation: the message from the POST body or from message= (GET). */

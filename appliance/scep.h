@@ -7,7 +7,8 @@
  *
  * Operations: GetCACaps, GetCACert (message= absent, a CA identifier, 0, 1, ...: all the same CA),
  * PKIOperation (POST body of any content type, or GET message= in base64, URL-encoded or not,
- * bounded by cfg.max_scep_body_bytes before decoding), GetNextCACert (404: no rollover exists yet).
+ * bounded by cfg.max_scep_body_bytes before decoding), GetNextCACert (RFC 8894 §4.7, while a
+ * rollover is pending: ca_rollover.h; 404 otherwise).
  * PKIOperation message types: PKCSReq, RenewalReq, CertPoll, GetCert, GetCRL.
  *
  * Answers (one table, in scep.c): a request we cannot address a CertRep to (no transactionID or

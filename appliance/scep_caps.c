@@ -1,5 +1,6 @@
 /*
- * scep_caps.c: GetCACaps text, GetCACert bodies and degenerate PKCS#7 (see scep_caps.h).
+ * scep_caps.c: GetCACaps text, GetCACert and GetNextCACert bodies and degenerate PKCS#7 (see
+ * scep_caps.h).
  * Pure: no I/O, no token, no database. Certificates are passed through as DER after a parse
  * check, never re-encoded, so what clients pin stays byte-identical.
  */
@@ -11,6 +12,7 @@
 
 #include "err.h"
 #include "scep_caps.h"
+#include "scep_reply.h"
 
 /* Longest chain we put in a GetCACert (RA + CA + intermediates + root). */
 #define SCEP_CAPS_MAX_CERTS 16
@@ -126,5 +128,24 @@ scep_cacert_body(const struct buf *ra_cert, const struct buf *chain, size_t n_ch
 	rc = scep_certs_only(all, n_chain + 1, NULL, out);
 	if (rc == 0)
 		*content_type = SCEP_CT_CA_RA_CERT;
+	return rc;
+}
+
+int
+scep_nextcacert_body(const struct buf *certs, size_t n_certs, const struct scep_signops *signer,
+    struct buf *out)
+{
+	struct buf inner = { 0 };
+	int rc;
+
+	buf_free(out);
+	/* At least the next RA and the next CA certificate (§4.7 returns both, as GetCACert does). */
+	if (n_certs < 2)
+		return err_set(HSMCA_E_INVALID, "GetNextCACert: %zu certificates", n_certs);
+	if ((rc = scep_certs_only(certs, n_certs, NULL, &inner)) != 0)
+		return rc;
+	/* No SCEP attributes: this is not a pkiMessage, only signed content (§4.7.1). */
+	rc = signer->sign(signer->arg, inner.data, inner.len, NULL, 0, "sha256", out);
+	buf_free(&inner);
 	return rc;
 }

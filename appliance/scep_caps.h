@@ -1,6 +1,7 @@
 /*
- * scep_caps.h: the bodies of GetCACaps and GetCACert (RFC 8894 §3.5.1, §4.1, §4.2), and the
- * degenerate certificates-only PKCS#7 they and CertRep share. Pure: bytes in, bytes out.
+ * scep_caps.h: the bodies of GetCACaps, GetCACert and GetNextCACert (RFC 8894 §3.5.1, §4.1, §4.2,
+ * §4.7), and the degenerate certificates-only PKCS#7 they and CertRep share. Pure: bytes in,
+ * bytes out (GetNextCACert signs through the caller's struct scep_signops).
  */
 #ifndef HSMCA_SCEP_CAPS_H
 #define HSMCA_SCEP_CAPS_H
@@ -13,6 +14,7 @@
 #define SCEP_CT_CA_CERT     "application/x-x509-ca-cert"
 #define SCEP_CT_CA_RA_CERT  "application/x-x509-ca-ra-cert"
 #define SCEP_CT_PKI_MESSAGE "application/x-pki-message"
+#define SCEP_CT_NEXT_CA_CERT "application/x-x509-next-ca-cert"
 
 /* Optional capabilities, per CA. */
 #define SCEP_CAPS_RENEWAL        0x1u   /* RenewalReq accepted */
@@ -42,5 +44,16 @@ int scep_certs_only(const struct buf *certs, size_t n_certs, const struct buf *c
  */
 int scep_cacert_body(const struct buf *ra_cert, const struct buf *chain, size_t n_chain,
     struct buf *out, const char **content_type);
+
+struct scep_signops;
+
+/*
+ * GetNextCACert body (§4.7): a SignedData made by signer (the CURRENT RA key on the token, as for
+ * CertRep, so a client verifies it with what GetCACert gave it), SHA-256, whose eContent (type
+ * id-data) is the DER of a degenerate certificates-only PKCS#7 of certs[0..n_certs): the next RA
+ * certificate, the next CA certificate and its chain. Content type SCEP_CT_NEXT_CA_CERT.
+ */
+int scep_nextcacert_body(const struct buf *certs, size_t n_certs, const struct scep_signops *signer,
+    struct buf *out);
 
 #endif

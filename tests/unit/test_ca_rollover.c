@@ -1,0 +1,294 @@
+/* test_ca_rollover.c: ca_rollover.c with a real SoftHSM token and database: the next certificate
+ * of a root and of an intermediate (same subject, new key, issuer, pathlen, next RA), the
+ * GetNextCACert certificate list, 409 while pending, cancel (keys off the token, intermediate's
+ * next certificate revoked), activation (history, RA switch), and failures after the keys were
+ * made (a database that refuses the write) that leave neither rows nor keys behind. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <openssl/x509v3.h>
+
+#include "audit.h"
+#include "ca.h"
+#include "ca_rollover.h"
+#include "ca_testutil.h"
+#include "db_certs.h"
+#include "db_scep.h"
+#include "ra.h"
+#include "x509_build.h"
+
+static struct ca_fx fx;
+
+static int
+group_setup(void **state)
+{
+	(void)state;
+	return ca_fx_open(&fx);
+}
+
+static int
+group_teardown(void **state)
+{
+	(void)state;
+	ca_fx_close(&fx);
+	return 0;
+}
+
+static X509 *
+parse(const struct buf *der)
+{
+	X509 *x = NULL;
+
+	assert_int_equal(x509b_parse_cert(der->data, der->len, &x), 0);
+	return x;
+}
+
+static struct db_ca *
+make_ca(const char *name, const char *parent, const char *key)
+{
+	struct ca_create_req req = { .name = name, .key_spec = key, .parent_slug = parent, .pathlen = -1,
+		.actor = "test" };
+	struct db_ca *ca = NULL;
+	int rc = parent == NULL ? ca_create_root(fx.ctx, &req, &ca) : ca_create_intermediate(fx.ctx, &req, &ca);
+
+	if (rc != 0)
+		fail_msg("create %s: %s", name, err_msg(rc));
+	return ca;
+}
+
+static struct db_ca *
+reload(const struct db_ca *ca)
+{
+	struct db_ca *now = NULL;
+
+	assert_int_equal(ca_get_by_id(fx.ctx, ca->id, &now), 0);
+	return now;
+}
+
+static void
+exec_sql(const char *sql)
+{
+	assert_int_equal(sqlite3_exec(db_handle(fx.ctx->db), sql, NULL, NULL, NULL), SQLITE_OK);
+}
+
+static int
+count(const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	int n;
+
+	assert_int_equal(sqlite3_prepare_v2(db_handle(fx.ctx->db), sql, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+static void
+test_root_start_conflict_cancel(void **state)
+{
+	struct ca_rollover_req req = { .days = 100, .actor = "test" };
+	struct db_ca *root = make_ca("Roll Root", NULL, "ec-256");
+	struct db_ca_next *next = NULL;
+	struct buf *certs = NULL;
+	size_t n = 0, keys;
+	X509 *cur, *nx, *ra;
+	char counts[256], counts2[256];
+
+	(void)state;
+	keys = ca_fx_token_keys(&fx);
+	assert_int_equal(ca_rollover_next_certs(fx.ctx, root, &certs, &n), HSMCA_E_NOTFOUND);
+	assert_int_equal(ca_rollover_cancel(fx.ctx, root, "test", NULL), HSMCA_E_NOTFOUND);
+	assert_int_equal(ca_rollover_activate(fx.ctx, root, "test", NULL, NULL), HSMCA_E_NOTFOUND);
+
+	assert_int_equal(ca_rollover_start(fx.ctx, root, &req, &next), 0);
+	assert_int_equal(ca_fx_token_keys(&fx), keys + 2);
+	assert_string_equal(next->key_spec, "ec-256");   /* the CA's key type by default */
+	assert_string_not_equal(next->keyref, root->keyref);
+	cur = parse(&root->cert_der);
+	nx = parse(&next->cert_der);
+	ra = parse(&next->ra_cert_der);
+	assert_int_equal(X509_NAME_cmp(X509_get_subject_name(nx), X509_get_subject_name(cur)), 0);
+	assert_int_equal(X509_NAME_cmp(X509_get_issuer_name(nx), X509_get_subject_name(cur)), 0);
+	assert_int_not_equal(EVP_PKEY_eq(X509_get0_pubkey(nx), X509_get0_pubkey(cur)), 1);
+	assert_int_equal(X509_verify(nx, X509_get0_pubkey(nx)), 1);       /* self-signed by the new key */
+	assert_int_equal(X509_check_ca(nx), 1);
+	assert_int_equal(X509_verify(ra, X509_get0_pubkey(nx)), 1);       /* the next RA: by the new key */
+	assert_int_equal(EVP_PKEY_get_base_id(X509_get0_pubkey(ra)), EVP_PKEY_RSA);
+	assert_true(next->not_after_ms - next->not_before_ms <= 100LL * 86400000 + 600000);
+	/* A root's next certificate is not in any inventory. */
+	assert_int_equal(count("SELECT count(*) FROM certificates WHERE serial IN (SELECT serial FROM ca_next)"), 0);
+
+	assert_int_equal(ca_rollover_next_certs(fx.ctx, root, &certs, &n), 0);
+	assert_int_equal(n, 2);
+	assert_memory_equal(certs[0].data, next->ra_cert_der.data, next->ra_cert_der.len);
+	assert_memory_equal(certs[1].data, next->cert_der.data, next->cert_der.len);
+	ca_chain_free(certs, n);
+
+	/* A second start while one is pending: refused before any key is made. */
+	ca_fx_counts(&fx, counts, sizeof(counts));
+	assert_int_equal(ca_rollover_start(fx.ctx, root, &req, NULL), HSMCA_E_CONFLICT);
+	ca_fx_counts(&fx, counts2, sizeof(counts2));
+	assert_string_equal(counts, counts2);
+	assert_int_equal(ca_fx_token_keys(&fx), keys + 2);
+
+	assert_int_equal(ca_rollover_cancel(fx.ctx, root, "test", NULL), 0);
+	assert_int_equal(ca_fx_token_keys(&fx), keys);
+	assert_int_equal(count("SELECT count(*) FROM ca_next"), 0);
+	assert_int_equal(count("SELECT count(*) FROM audit WHERE event = 'ca.rollover.cancelled'"), 1);
+	X509_free(ra);
+	X509_free(nx);
+	X509_free(cur);
+	db_ca_next_free(next);
+	db_ca_free(root);
+}
+
+static void
+test_intermediate_activate(void **state)
+{
+	struct ca_rollover_req req = { .key_spec = "rsa-3072", .actor = "test" };
+	struct db_ca *root = make_ca("Act Root", NULL, "ec-384"), *sub = make_ca("Act Sub", "act-root", "rsa-2048");
+	struct db_ca *now = NULL;
+	struct db_ca_next *next = NULL;
+	struct db_ca_history *hist = NULL;
+	struct db_scep_ca scep;
+	struct ra_info old_ra = { 0 };
+	struct buf *certs = NULL;
+	size_t n = 0, nh = 0;
+	X509 *rootx, *nx, *cur;
+	int64_t bad = -1;
+
+	(void)state;
+	assert_int_equal(ra_ensure(fx.ctx, sub, &old_ra), 0);
+	assert_int_equal(ca_rollover_start(fx.ctx, sub, &req, &next), 0);
+	rootx = parse(&root->cert_der);
+	cur = parse(&sub->cert_der);
+	nx = parse(&next->cert_der);
+	assert_int_equal(X509_verify(nx, X509_get0_pubkey(rootx)), 1);   /* signed by the parent's key */
+	assert_int_equal(X509_NAME_cmp(X509_get_subject_name(nx), X509_get_subject_name(cur)), 0);
+	assert_int_equal(X509_get_pathlen(nx), X509_get_pathlen(cur));
+	assert_string_equal(next->key_spec, "rsa-3072");
+	assert_true(next->not_after_ms <= root->not_after_ms);
+	/* The parent's inventory holds it. */
+	assert_int_equal(count("SELECT count(*) FROM certificates WHERE profile = 'subca' AND serial = "
+	    "(SELECT serial FROM ca_next)"), 1);
+	assert_int_equal(ca_rollover_next_certs(fx.ctx, sub, &certs, &n), 0);
+	assert_int_equal(n, 3);   /* next RA, next CA, root */
+	assert_memory_equal(certs[2].data, root->cert_der.data, root->cert_der.len);
+	ca_chain_free(certs, n);
+
+	assert_int_equal(ca_rollover_activate(fx.ctx, sub, "test", NULL, &now), 0);
+	assert_string_equal(now->fingerprint_sha256, next->fingerprint_sha256);
+	assert_string_equal(now->keyref, next->keyref);
+	assert_string_equal(now->key_spec, "rsa-3072");
+	assert_string_equal(now->subject, sub->subject);
+	assert_int_equal(db_scep_ca_get(fx.ctx->db, sub->id, &scep), 0);
+	assert_string_equal(scep.ra_keyref, next->ra_keyref);
+	assert_int_equal(scep.ra_cert_der.len, next->ra_cert_der.len);
+	db_scep_ca_clear(&scep);
+	assert_int_equal(db_cas_history_list(fx.ctx->db, sub->id, &hist, &nh), 0);
+	assert_int_equal(nh, 1);
+	assert_string_equal(hist[0].fingerprint_sha256, sub->fingerprint_sha256);
+	assert_string_equal(hist[0].keyref, sub->keyref);
+	db_ca_history_list_free(hist, nh);
+	assert_int_equal(count("SELECT count(*) FROM ca_cert_history WHERE ra_keyref IS NOT NULL"), 1);
+	assert_int_equal(count("SELECT count(*) FROM ca_next"), 0);
+	/* Activating the old view again: nothing pending any more. */
+	assert_int_equal(ca_rollover_activate(fx.ctx, sub, "test", NULL, NULL), HSMCA_E_NOTFOUND);
+	assert_int_equal(audit_verify(fx.ctx->db, &bad), 0);
+	assert_int_equal(bad, 0);
+	ra_info_clear(&old_ra);
+	X509_free(nx);
+	X509_free(cur);
+	X509_free(rootx);
+	db_ca_free(now);
+	db_ca_next_free(next);
+	db_ca_free(sub);
+	db_ca_free(root);
+}
+
+static void
+test_cancel_revokes_intermediate(void **state)
+{
+	struct ca_rollover_req req = { .actor = "test" };
+	struct db_ca *sub = make_ca("Cancel Sub", "act-root", "rsa-2048");
+	struct db_ca_next *next = NULL;
+	struct db_cert *c = NULL;
+
+	(void)state;
+	assert_int_equal(ca_rollover_start(fx.ctx, sub, &req, &next), 0);
+	assert_int_equal(ca_rollover_cancel(fx.ctx, sub, "test", NULL), 0);
+	assert_int_equal(db_certs_get_by_serial(fx.ctx->db, next->serial, &c), 0);
+	assert_true(c->revoked_at_ms > 0);
+	assert_int_equal(c->revocation_reason, 5);
+	db_cert_free(c);
+	db_ca_next_free(next);
+	db_ca_free(sub);
+}
+
+/* The store refuses the write after both keys and certificates exist: no row, no key left. */
+static void
+test_failed_write_leaves_nothing(void **state)
+{
+	struct ca_rollover_req req = { .actor = "test" };
+	struct db_ca *sub = make_ca("Fail Sub", "act-root", "rsa-2048"), *after;
+	char counts[256], counts2[256];
+	size_t keys;
+
+	(void)state;
+	keys = ca_fx_token_keys(&fx);
+	ca_fx_counts(&fx, counts, sizeof(counts));
+	exec_sql("CREATE TEMP TRIGGER t_fail BEFORE INSERT ON main.ca_next BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+	assert_int_equal(ca_rollover_start(fx.ctx, sub, &req, NULL), HSMCA_E_DB);
+	exec_sql("DROP TRIGGER t_fail");
+	ca_fx_counts(&fx, counts2, sizeof(counts2));
+	assert_string_equal(counts, counts2);
+	assert_int_equal(ca_fx_token_keys(&fx), keys);
+	assert_int_equal(count("SELECT count(*) FROM ca_next"), 0);
+
+	/* Activation that cannot update the CA changes nothing either: the next one stays pending. */
+	assert_int_equal(ca_rollover_start(fx.ctx, sub, &req, NULL), 0);
+	exec_sql("CREATE TEMP TRIGGER t_fail BEFORE UPDATE ON main.cas BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+	assert_int_equal(ca_rollover_activate(fx.ctx, sub, "test", NULL, NULL), HSMCA_E_DB);
+	exec_sql("DROP TRIGGER t_fail");
+	after = reload(sub);
+	assert_string_equal(after->fingerprint_sha256, sub->fingerprint_sha256);
+	assert_int_equal(count("SELECT count(*) FROM ca_next"), 1);
+	assert_int_equal(count("SELECT count(*) FROM ca_cert_history WHERE ca_id IN (SELECT id FROM cas WHERE slug = 'fail-sub')"), 0);
+	assert_int_equal(ca_rollover_cancel(fx.ctx, sub, "test", NULL), 0);
+	assert_int_equal(ca_fx_token_keys(&fx), keys);
+	db_ca_free(after);
+	db_ca_free(sub);
+}
+
+static void
+test_refusals(void **state)
+{
+	struct ca_rollover_req bad_key = { .key_spec = "dsa-1024" }, bad_days = { .days = CA_MAX_DAYS + 1 };
+	struct db_ca *root = make_ca("Refuse Root", NULL, "ec-256");
+	size_t keys = ca_fx_token_keys(&fx);
+
+	(void)state;
+	assert_int_equal(ca_rollover_start(fx.ctx, root, &bad_key, NULL), HSMCA_E_INVALID);
+	assert_int_equal(ca_rollover_start(fx.ctx, root, &bad_days, NULL), HSMCA_E_INVALID);
+	assert_int_equal(ca_fx_token_keys(&fx), keys);
+	assert_int_equal(count("SELECT count(*) FROM ca_next"), 0);
+	db_ca_free(root);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_root_start_conflict_cancel),
+		cmocka_unit_test(test_intermediate_activate),
+		cmocka_unit_test(test_cancel_revokes_intermediate),
+		cmocka_unit_test(test_failed_write_leaves_nothing),
+		cmocka_unit_test(test_refusals),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
