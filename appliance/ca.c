@@ -6,6 +6,7 @@
  * keyref only), or leave a token key without its cas row (every failure after a key was put on
  * the token deletes it again).
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,25 +51,147 @@ ca_new_serial(struct db *db, ASN1_INTEGER **serial, char hex[X509B_SERIAL_HEX])
 	return err_set(HSMCA_E_INTERNAL, "no unused serial number after %d attempts", CA_SERIAL_ATTEMPTS);
 }
 
+/* ca_cert_get's memo (see ca.h): the only mutable process-wide state of this file. */
+struct ca_cert_slot {
+	int64_t ca_id;             /* 0: free */
+	uint8_t *der;
+	size_t len;
+	X509 *cert;                /* one reference held by the slot */
+};
+
+static pthread_mutex_t ca_cert_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct ca_cert_slot ca_cert_slots[CA_CERT_CACHE_SLOTS];
+static size_t ca_cert_next_victim;
+
+/* A referenced X509 for exactly these bytes, or NULL. Call with ca_cert_mu held. */
+static X509 *
+ca_cert_lookup(const struct db_ca *ca)
+{
+	size_t i;
+
+	for (i = 0; i < CA_CERT_CACHE_SLOTS; i++) {
+		struct ca_cert_slot *s = &ca_cert_slots[i];
+
+		if (s->ca_id == ca->id && s->len == ca->cert_der.len &&
+		    memcmp(s->der, ca->cert_der.data, s->len) == 0)
+			return X509_up_ref(s->cert) == 1 ? s->cert : NULL;
+	}
+	return NULL;
+}
+
+/* Puts x (one reference taken) in ca's slot, replacing what the slot held. Call with ca_cert_mu
+ * held. Best effort: out of memory leaves the cache as it was. */
+static void
+ca_cert_store(const struct db_ca *ca, X509 *x)
+{
+	struct ca_cert_slot *s = NULL;
+	uint8_t *der;
+	size_t i;
+
+	for (i = 0; i < CA_CERT_CACHE_SLOTS && s == NULL; i++)
+		if (ca_cert_slots[i].ca_id == ca->id)
+			s = &ca_cert_slots[i];
+	for (i = 0; i < CA_CERT_CACHE_SLOTS && s == NULL; i++)
+		if (ca_cert_slots[i].ca_id == 0)
+			s = &ca_cert_slots[i];
+	if (s == NULL) {
+		s = &ca_cert_slots[ca_cert_next_victim];
+		ca_cert_next_victim = (ca_cert_next_victim + 1) % CA_CERT_CACHE_SLOTS;
+	}
+	if ((der = malloc(ca->cert_der.len)) == NULL || X509_up_ref(x) != 1) {
+		free(der);
+		return;
+	}
+	memcpy(der, ca->cert_der.data, ca->cert_der.len);
+	/* Threads still using the old X509 hold their own references. */
+	X509_free(s->cert);
+	free(s->der);
+	s->ca_id = ca->id;
+	s->der = der;
+	s->len = ca->cert_der.len;
+	s->cert = x;
+}
+
+int
+ca_cert_get(const struct db_ca *ca, X509 **out)
+{
+	X509 *x;
+	int rc;
+
+	*out = NULL;
+	pthread_mutex_lock(&ca_cert_mu);
+	x = ca_cert_lookup(ca);
+	pthread_mutex_unlock(&ca_cert_mu);
+	if (x != NULL) {
+		*out = x;
+		return 0;
+	}
+	/* Parse outside the lock; two threads missing at once both parse, the last one stays. */
+	if ((rc = x509b_parse_cert(ca->cert_der.data, ca->cert_der.len, &x)) != 0)
+		return err_set(rc, "the certificate of CA '%s' does not parse", ca->slug);
+	/* Fill OpenSSL's lazily computed extension cache now, while x is still private; it is
+	 * lock-protected, but then no reader ever has to write it. */
+	(void)X509_check_purpose(x, -1, 0);
+	pthread_mutex_lock(&ca_cert_mu);
+	ca_cert_store(ca, x);
+	pthread_mutex_unlock(&ca_cert_mu);
+	*out = x;
+	return 0;
+}
+
+/* TBS DER of cert, signed by the token with keyref (timed for the metrics). */
+static int
+ca_token_sign(struct tok *tok, const char *keyref, const char *key_spec, X509 *cert, struct buf *tbs,
+    struct buf *der)
+{
+	struct timespec t0, t1;
+	int rc;
+
+	if ((rc = x509b_tbs_der(cert, key_spec, tbs)) != 0)
+		return rc;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = tok_sign_certificate(tok, keyref, tbs->data, tbs->len, der);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	metrics_observe_token_sign((double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	return rc;
+}
+
+int
+ca_sign_der(struct tok *tok, const char *keyref, const char *key_spec, X509 *cert, EVP_PKEY *verify_key,
+    struct buf *der, char *digest, size_t digestsz)
+{
+	struct buf tbs = { 0 };
+	char why[256];
+	int rc;
+
+	der->data = NULL;
+	der->len = 0;
+	digest[0] = '\0';
+	if ((rc = ca_token_sign(tok, keyref, key_spec, cert, &tbs, der)) != 0)
+		goto out;
+	if ((rc = x509b_check_signed(der->data, der->len, &tbs, verify_key, digest, digestsz)) != 0) {
+		snprintf(why, sizeof(why), "%s", err_msg(rc));
+		rc = err_set(HSMCA_E_TOKEN, "the certificate signed by %s: %s", keyref, why);
+	}
+out:
+	if (rc != 0)
+		buf_free(der);
+	buf_free(&tbs);
+	return rc;
+}
+
 int
 ca_sign(struct tok *tok, const char *keyref, const char *key_spec, X509 *cert, EVP_PKEY *verify_key,
     struct buf *der, X509 **signed_cert)
 {
 	struct buf tbs = { 0 };
-	struct timespec t0, t1;
 	X509 *x = NULL;
 	int rc;
 
 	der->data = NULL;
 	der->len = 0;
 	*signed_cert = NULL;
-	if ((rc = x509b_tbs_der(cert, key_spec, &tbs)) != 0)
-		goto out;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	rc = tok_sign_certificate(tok, keyref, tbs.data, tbs.len, der);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	metrics_observe_token_sign((double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
-	if (rc != 0)
+	if ((rc = ca_token_sign(tok, keyref, key_spec, cert, &tbs, der)) != 0)
 		goto out;
 	if ((rc = x509b_parse_cert(der->data, der->len, &x)) != 0) {
 		rc = err_set(HSMCA_E_TOKEN, "the token returned a malformed certificate");

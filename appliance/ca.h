@@ -90,11 +90,34 @@ void ca_chain_free(struct buf *ders, size_t n);
  * retries a few times on the (2^-127) chance of a collision. */
 int ca_new_serial(struct db *db, ASN1_INTEGER **serial, char hex[X509B_SERIAL_HEX]);
 
+/*
+ * The CA's certificate as an X509, decoded once per process and shared (OpenSSL 3 spends more
+ * on decoding a certificate's public key than on an ECDSA signature). *out takes a reference:
+ * the caller frees it with X509_free and must not modify it. HSMCA_E_INVALID when the stored DER
+ * does not parse.
+ *
+ * The cache is keyed by the certificate's bytes, not by the CA alone: a hit is exactly what
+ * parsing ca->cert_der would give, so a rolled-over or re-imported CA can never be served its
+ * old certificate, and nothing needs invalidating. It holds no status: callers read the CA row
+ * (status, validity) every time, so a revoked or disabled CA is refused as before. One slot per
+ * CA id (at most CA_CERT_CACHE_SLOTS CAs; beyond that the oldest slot is reused), guarded by a
+ * mutex held only for the lookup: thread-safe, and safe in the single-threaded CLI.
+ */
+#define CA_CERT_CACHE_SLOTS 64
+int ca_cert_get(const struct db_ca *ca, X509 **out);
+
 /* Shared with issue.c. Takes cert's TBS DER (placeholder algorithm for key_spec), has the token
  * sign it with keyref, parses the result and checks its signature with verify_key (the issuer's
  * public key), so a token fault never yields a certificate that does not verify.
  * *der and *signed_cert belong to the caller (buf_free, X509_free). */
 int ca_sign(struct tok *tok, const char *keyref, const char *key_spec, X509 *cert, EVP_PKEY *verify_key,
     struct buf *der, X509 **signed_cert);
+
+/* As ca_sign for callers that need only the DER (issue.c): the result is checked with
+ * x509b_check_signed (the token signed exactly cert's TBS, and the signature verifies with
+ * verify_key) instead of being decoded, and digest gets its digest name ("sha256"). Every other
+ * field of the certificate is cert's own. *der belongs to the caller (buf_free). */
+int ca_sign_der(struct tok *tok, const char *keyref, const char *key_spec, X509 *cert, EVP_PKEY *verify_key,
+    struct buf *der, char *digest, size_t digestsz);
 
 #endif

@@ -58,26 +58,42 @@ issue_result_free(struct issue_result *res)
 	res->keyref = NULL;
 }
 
-/* Everything step 1 decided; owned by the job and freed by issue_job_free. */
+/* Everything step 1 decided, and what the later steps made; freed by issue_job_free. */
 struct issue_job {
-	struct db_ca *ca;
-	X509 *ca_cert;
-	struct csr *csr;
+	const struct db_ca *ca;          /* req->ca, or ca_owned */
+	struct db_ca *ca_owned;
+	X509 *ca_cert;                   /* reference from ca_cert_get */
+	const struct csr *csr;           /* req->csr, or csr_owned */
+	struct csr *csr_owned;
 	enum issue_profile profile;
-	int64_t not_before;      /* seconds */
+	int64_t not_before;              /* seconds */
 	int64_t not_after;
-	GENERAL_NAMES *sans;     /* what goes into the certificate */
+	GENERAL_NAMES *sans;             /* what goes into the certificate */
 	int days;
+	const char *order_type;          /* borrowed from the request, like the three below */
+	const char *requested_by;
+	const char *ip;
+	const char *keyref;              /* issue_with_token_key: the key's URI, stored on the row */
+	const char *key_label;
+	int64_t order_id;                /* 0 until issue_job_open */
+	char serial[X509B_SERIAL_HEX];
+	X509 *tbs;                       /* the certificate as built: every stored field comes from it */
+	struct buf der;                  /* the signed certificate */
+	char digest[32];
 };
 
-static void
+void
 issue_job_free(struct issue_job *job)
 {
-	db_ca_free(job->ca);
+	if (job == NULL)
+		return;
+	db_ca_free(job->ca_owned);
 	X509_free(job->ca_cert);
-	csr_free(job->csr);
+	csr_free(job->csr_owned);
 	GENERAL_NAMES_free(job->sans);
-	memset(job, 0, sizeof(*job));
+	X509_free(job->tbs);
+	buf_free(&job->der);
+	free(job);
 }
 
 static int
@@ -136,34 +152,57 @@ issue_pick_sans(struct issue_job *job)
 }
 
 /* Step 1: everything that can refuse the request without writing anything. */
-static int
-issue_prepare(struct hsmca_ctx *ctx, const char *ca_slug, const uint8_t *der, size_t len,
-    enum issue_profile profile, int days, struct issue_job *job)
+int
+issue_job_new(struct hsmca_ctx *ctx, const struct issue_req *req, struct issue_job **out)
 {
+	struct issue_job *job = NULL;
 	int64_t now = (int64_t)time(NULL);
 	int rc;
 
-	memset(job, 0, sizeof(*job));
-	if ((unsigned)profile >= ISSUE_PROFILE__MAX)
-		return err_set(HSMCA_E_INVALID, "unknown profile %d", (int)profile);
-	job->profile = profile;
-	job->days = days > 0 ? days : ctx->cfg.default_leaf_days;
-	if (job->days <= 0 || job->days > ISSUE_MAX_DAYS)
-		return err_set(HSMCA_E_INVALID, "validity must be 1 to %d days", ISSUE_MAX_DAYS);
-	if (ca_slug == NULL)
-		return err_set(HSMCA_E_INVALID, "no CA given");
-	if ((rc = db_cas_get_by_slug(ctx->db, ca_slug, &job->ca)) != 0)
-		return rc;
-	if (strcmp(job->ca->status, "active") != 0)
-		return err_set(HSMCA_E_POLICY, "CA '%s' is %s", job->ca->slug, job->ca->status);
-	if ((rc = x509b_parse_cert(job->ca->cert_der.data, job->ca->cert_der.len, &job->ca_cert)) != 0)
-		return rc;
-	if ((rc = csr_parse(der, len, &job->csr)) != 0)
-		return rc;
-	if (profile == ISSUE_PROFILE_SUBCA && X509_get_pathlen(job->ca_cert) == 0)
-		return err_set(HSMCA_E_POLICY, "CA '%s' has pathlen 0 and may not issue CA certificates", job->ca->slug);
+	*out = NULL;
+	if ((unsigned)req->profile >= ISSUE_PROFILE__MAX)
+		return err_set(HSMCA_E_INVALID, "unknown profile %d", (int)req->profile);
+	if ((job = calloc(1, sizeof(*job))) == NULL)
+		return HSMCA_E_NOMEM;
+	job->profile = req->profile;
+	job->order_type = req->order_type != NULL ? req->order_type : "csr";
+	job->requested_by = req->requested_by != NULL ? req->requested_by : "cli";
+	job->ip = req->ip;
+	job->days = req->days > 0 ? req->days : ctx->cfg.default_leaf_days;
+	if (job->days <= 0 || job->days > ISSUE_MAX_DAYS) {
+		rc = err_set(HSMCA_E_INVALID, "validity must be 1 to %d days", ISSUE_MAX_DAYS);
+		goto out;
+	}
+	if (req->ca != NULL) {
+		job->ca = req->ca;
+	} else {
+		if (req->ca_slug == NULL) {
+			rc = err_set(HSMCA_E_INVALID, "no CA given");
+			goto out;
+		}
+		if ((rc = db_cas_get_by_slug(ctx->db, req->ca_slug, &job->ca_owned)) != 0)
+			goto out;
+		job->ca = job->ca_owned;
+	}
+	if (strcmp(job->ca->status, "active") != 0) {
+		rc = err_set(HSMCA_E_POLICY, "CA '%s' is %s", job->ca->slug, job->ca->status);
+		goto out;
+	}
+	if ((rc = ca_cert_get(job->ca, &job->ca_cert)) != 0)
+		goto out;
+	if (req->csr != NULL) {
+		job->csr = req->csr;
+	} else {
+		if ((rc = csr_parse(req->csr_der, req->csr_len, &job->csr_owned)) != 0)
+			goto out;
+		job->csr = job->csr_owned;
+	}
+	if (job->profile == ISSUE_PROFILE_SUBCA && X509_get_pathlen(job->ca_cert) == 0) {
+		rc = err_set(HSMCA_E_POLICY, "CA '%s' has pathlen 0 and may not issue CA certificates", job->ca->slug);
+		goto out;
+	}
 	if ((rc = issue_pick_sans(job)) != 0)
-		return rc;
+		goto out;
 	job->not_before = now - X509B_BACKDATE_SECONDS;
 	job->not_after = now + (int64_t)job->days * 86400;
 	/* Never past the issuer: a chain validator would reject the part that sticks out. */
@@ -171,9 +210,16 @@ issue_prepare(struct hsmca_ctx *ctx, const char *ca_slug, const uint8_t *der, si
 		job->not_after = job->ca->not_after_ms / 1000;
 	if (job->not_before * 1000 < job->ca->not_before_ms)
 		job->not_before = job->ca->not_before_ms / 1000;
-	if (job->not_after <= now)
-		return err_set(HSMCA_E_POLICY, "CA '%s' has expired", job->ca->slug);
-	return 0;
+	if (job->not_after <= now) {
+		rc = err_set(HSMCA_E_POLICY, "CA '%s' has expired", job->ca->slug);
+		goto out;
+	}
+	*out = job;
+	job = NULL;
+	rc = 0;
+out:
+	issue_job_free(job);
+	return rc;
 }
 
 static int
@@ -245,87 +291,132 @@ issue_audit_event(const char *order_type)
 	return "certificate.request_csr.submitted";
 }
 
-/* Steps 2-5 (see issue.h). */
-static int
-issue_run(struct hsmca_ctx *ctx, struct issue_job *job, const char *order_type, const char *requested_by,
-    const char *ip, const char *keyref, const char *key_label, struct issue_result *res)
+/* Step 2, inside the caller's transaction. */
+int
+issue_job_open(struct hsmca_ctx *ctx, struct issue_job *job, int64_t *order_id)
 {
-	char digest[32], fpr[X509B_SHA256_HEX], *params = NULL, *details = NULL;
-	char *subject = NULL, *issuer = NULL, *cn = NULL, *sans = NULL;
-	ASN1_INTEGER *serial = NULL;
-	X509 *tbs = NULL, *cert = NULL;
-	struct buf der = { 0 };
-	struct db_cert row;
-	json_t *j = NULL;
-	int64_t order_id = 0, cert_id = 0;
+	char *params = NULL;
 	int rc;
 
+	*order_id = 0;
+	if ((rc = issue_order_params(job, job->key_label, &params)) != 0)
+		return rc;
+	rc = orders_open_in(ctx->db, job->order_type, job->ca->id, job->csr->common_name, job->requested_by,
+	    params, &job->order_id);
+	free(params);
+	*order_id = job->order_id;
+	return rc;
+}
+
+void
+issue_job_abandon(struct hsmca_ctx *ctx, struct issue_job *job, const char *why)
+{
+	if (job == NULL || job->order_id == 0)
+		return;
+	orders_fail(ctx->db, job->order_id, why);
+	job->order_id = 0;
+}
+
+/* Step 3: build the TBSCertificate and have the token sign it with the CA key. */
+int
+issue_job_sign(struct hsmca_ctx *ctx, struct issue_job *job, const struct buf **cert_der, const char **serial)
+{
+	ASN1_INTEGER *sn = NULL;
+	int rc;
+
+	*cert_der = NULL;
+	*serial = NULL;
+	if (job->order_id == 0 || job->tbs != NULL)
+		return err_set(HSMCA_E_INTERNAL, "issue: sign needs an opened, unsigned job");
+	if ((rc = ca_new_serial(ctx->db, &sn, job->serial)) != 0)
+		goto out;
+	/* The CSR's SubjectPublicKeyInfo as it is: no decode and re-encode of the key. */
+	rc = x509b_new_cert_spki(sn, X509_REQ_get_subject_name(job->csr->req), X509_get_subject_name(job->ca_cert),
+	    job->not_before, job->not_after, X509_REQ_get_X509_PUBKEY(job->csr->req), &job->tbs);
+	if (rc != 0 || (rc = issue_extensions(ctx, job, job->tbs)) != 0)
+		goto out;
+	if ((rc = ca_sign_der(ctx->tok, job->ca->keyref, job->ca->key_spec, job->tbs, X509_get0_pubkey(job->ca_cert),
+	    &job->der, job->digest, sizeof(job->digest))) != 0)
+		goto out;
+	*cert_der = &job->der;
+	*serial = job->serial;
+out:
+	if (rc != 0) {
+		job->serial[0] = '\0';
+		issue_job_abandon(ctx, job, err_msg(rc));
+	}
+	ASN1_INTEGER_free(sn);
+	return rc;
+}
+
+/* Steps 4 and 5 (see issue.h). */
+int
+issue_job_store(struct hsmca_ctx *ctx, struct issue_job *job, issue_store_hook hook, void *arg,
+    struct issue_result *res)
+{
+	char fpr[X509B_SHA256_HEX], *details = NULL;
+	char *subject = NULL, *issuer = NULL, *cn = NULL, *sans = NULL;
+	struct db_cert row;
+	json_t *j = NULL;
+	int64_t cert_id = 0;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
 	memset(&row, 0, sizeof(row));
-	if ((rc = issue_order_params(job, key_label, &params)) != 0)
-		goto out;
-	rc = orders_open(ctx->db, order_type, job->ca->id, job->csr->common_name, requested_by, params, &order_id);
-	if (rc != 0)
-		goto out;
-
-	if ((rc = ca_new_serial(ctx->db, &serial, res->serial)) != 0)
-		goto out;
-	rc = x509b_new_cert(serial, X509_REQ_get_subject_name(job->csr->req), X509_get_subject_name(job->ca_cert),
-	    job->not_before, job->not_after, X509_REQ_get0_pubkey(job->csr->req), &tbs);
-	if (rc != 0 || (rc = issue_extensions(ctx, job, tbs)) != 0)
-		goto out;
-	rc = ca_sign(ctx->tok, job->ca->keyref, job->ca->key_spec, tbs, X509_get0_pubkey(job->ca_cert), &der, &cert);
-	if (rc != 0)
-		goto out;
-
-	if ((rc = x509b_name_text(X509_get_subject_name(cert), &subject)) != 0 ||
-	    (rc = x509b_name_text(X509_get_issuer_name(cert), &issuer)) != 0 ||
-	    (rc = x509b_name_cn(X509_get_subject_name(cert), &cn)) != 0 ||
+	if (job->der.len == 0)
+		return err_set(HSMCA_E_INTERNAL, "issue: store needs a signed job");
+	/* x509b_check_signed proved the certificate carries job->tbs byte for byte, so its fields
+	 * are read from there rather than from a decoded copy of the DER. */
+	if ((rc = x509b_name_text(X509_get_subject_name(job->tbs), &subject)) != 0 ||
+	    (rc = x509b_name_text(X509_get_issuer_name(job->tbs), &issuer)) != 0 ||
+	    (rc = x509b_name_cn(X509_get_subject_name(job->tbs), &cn)) != 0 ||
 	    (rc = x509b_sans_json(job->sans, &sans)) != 0 ||
-	    (rc = x509b_digest_name(cert, digest, sizeof(digest))) != 0 ||
-	    (rc = x509b_sha256_hex(der.data, der.len, fpr)) != 0 ||
-	    (rc = x509b_time_ms(X509_get0_notBefore(cert), &row.not_before_ms)) != 0 ||
-	    (rc = x509b_time_ms(X509_get0_notAfter(cert), &row.not_after_ms)) != 0)
+	    (rc = x509b_sha256_hex(job->der.data, job->der.len, fpr)) != 0 ||
+	    (rc = x509b_time_ms(X509_get0_notBefore(job->tbs), &row.not_before_ms)) != 0 ||
+	    (rc = x509b_time_ms(X509_get0_notAfter(job->tbs), &row.not_after_ms)) != 0)
 		goto out;
 	row.ca_id = job->ca->id;
-	row.serial = res->serial;
+	row.serial = job->serial;
 	row.subject = subject;
 	row.issuer = issuer;
 	row.common_name = cn;
 	row.sans = sans;
-	row.key_algorithm = job->csr->key_algorithm;
-	row.digest = digest;
+	row.key_algorithm = (char *)job->csr->key_algorithm;
+	row.digest = job->digest;
 	row.fingerprint_sha256 = fpr;
 	row.source = "managed";
 	row.profile = (char *)issue_profile_name(job->profile);
-	row.keyref = (char *)keyref;
-	row.order_id = order_id;
-	row.der = der;
-	j = json_pack("{s:s, s:s, s:s, s:I, s:s}", "serial", res->serial, "ca", job->ca->slug, "profile",
-	    row.profile, "order_id", (json_int_t)order_id, "fingerprint_sha256", fpr);
+	row.keyref = (char *)job->keyref;
+	row.order_id = job->order_id;
+	row.der = job->der;
+	j = json_pack("{s:s, s:s, s:s, s:I, s:s}", "serial", job->serial, "ca", job->ca->slug, "profile",
+	    row.profile, "order_id", (json_int_t)job->order_id, "fingerprint_sha256", fpr);
 	if (j == NULL || (details = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS)) == NULL) {
 		rc = HSMCA_E_NOMEM;
 		goto out;
 	}
-
 	if ((rc = db_begin(ctx->db)) != 0 ||
 	    (rc = db_certs_insert(ctx->db, &row, &cert_id)) != 0 ||
-	    (rc = orders_complete(ctx->db, order_id, cert_id)) != 0 ||
-	    (rc = audit_write(ctx->db, requested_by, ip, issue_audit_event(order_type), res->serial, details)) != 0 ||
-	    (rc = db_commit(ctx->db)) != 0)
+	    (rc = orders_complete(ctx->db, job->order_id, cert_id)) != 0 ||
+	    (rc = audit_write(ctx->db, job->requested_by, job->ip, issue_audit_event(job->order_type), job->serial,
+	    details)) != 0)
+		goto out;
+	res->certificate_id = cert_id;
+	res->order_id = job->order_id;
+	memcpy(res->serial, job->serial, sizeof(res->serial));
+	if ((hook != NULL && (rc = hook(arg, ctx->db, res)) != 0) || (rc = db_commit(ctx->db)) != 0)
 		goto out;
 	metrics_inc_certificates_issued();
-	res->cert_der = der;
-	der.data = NULL;
-	der.len = 0;
-	res->certificate_id = cert_id;
-	res->order_id = order_id;
+	res->cert_der = job->der;
+	job->der.data = NULL;
+	job->der.len = 0;
+	job->order_id = 0;
 	rc = 0;
 out:
 	if (rc != 0) {
 		db_rollback(ctx->db);
-		if (order_id != 0)
-			orders_fail(ctx->db, order_id, err_msg(rc));
-		res->serial[0] = '\0';
+		memset(res, 0, sizeof(*res));
+		issue_job_abandon(ctx, job, err_msg(rc));
 	}
 	json_decref(j);
 	free(details);
@@ -333,34 +424,50 @@ out:
 	free(cn);
 	free(issuer);
 	free(subject);
-	buf_free(&der);
-	X509_free(cert);
-	X509_free(tbs);
-	ASN1_INTEGER_free(serial);
-	free(params);
 	return rc;
+}
+
+/* Steps 2-5 in issue_from_csr's order: the order in its own commit, then the rest. */
+static int
+issue_run(struct hsmca_ctx *ctx, struct issue_job *job, struct issue_result *res)
+{
+	const struct buf *der;
+	const char *serial;
+	int64_t order_id;
+	int rc;
+
+	if ((rc = db_begin(ctx->db)) != 0)
+		return rc;
+	if ((rc = issue_job_open(ctx, job, &order_id)) != 0 || (rc = db_commit(ctx->db)) != 0) {
+		db_rollback(ctx->db);
+		job->order_id = 0;
+		return rc;
+	}
+	if ((rc = issue_job_sign(ctx, job, &der, &serial)) != 0)
+		return rc;
+	return issue_job_store(ctx, job, NULL, NULL, res);
 }
 
 int
 issue_from_csr(struct hsmca_ctx *ctx, const struct issue_req *req, struct issue_result *res)
 {
-	struct issue_job job;
+	struct issue_job *job = NULL;
 	int rc;
 
 	memset(res, 0, sizeof(*res));
 	if (ctx->tok == NULL)
 		return err_set(HSMCA_E_INTERNAL, "issuing needs the token");
-	if ((rc = issue_prepare(ctx, req->ca_slug, req->csr_der, req->csr_len, req->profile, req->days, &job)) == 0)
-		rc = issue_run(ctx, &job, req->order_type != NULL ? req->order_type : "csr",
-		    req->requested_by != NULL ? req->requested_by : "cli", req->ip, NULL, NULL, res);
-	issue_job_free(&job);
+	if ((rc = issue_job_new(ctx, req, &job)) == 0)
+		rc = issue_run(ctx, job, res);
+	issue_job_free(job);
 	return rc;
 }
 
 int
 issue_with_token_key(struct hsmca_ctx *ctx, const struct issue_key_req *req, struct issue_result *res)
 {
-	struct issue_job job;
+	struct issue_job *job = NULL;
+	struct issue_req ireq;
 	struct db_ca *ca = NULL;
 	struct buf csr = { 0 };
 	enum tok_key_spec spec;
@@ -368,7 +475,6 @@ issue_with_token_key(struct hsmca_ctx *ctx, const struct issue_key_req *req, str
 	int rc;
 
 	memset(res, 0, sizeof(*res));
-	memset(&job, 0, sizeof(job));
 	if (ctx->tok == NULL)
 		return err_set(HSMCA_E_INTERNAL, "issuing needs the token");
 	if (req->key_label == NULL || *req->key_label == '\0' || req->subject == NULL)
@@ -378,16 +484,24 @@ issue_with_token_key(struct hsmca_ctx *ctx, const struct issue_key_req *req, str
 	/* Refuse an unknown CA before a key is generated for nothing. */
 	if ((rc = db_cas_get_by_slug(ctx->db, req->ca_slug != NULL ? req->ca_slug : "", &ca)) != 0)
 		return rc;
-	db_ca_free(ca);
 	if ((rc = tok_generate_key(ctx->tok, spec, req->key_label, 1, &keyref)) != 0)
-		return rc;
+		goto out;
 	if ((rc = tok_make_csr(ctx->tok, keyref, req->subject, req->sans, req->n_sans, &csr)) != 0)
 		goto out;
-	if ((rc = issue_prepare(ctx, req->ca_slug, csr.data, csr.len, req->profile, req->days, &job)) != 0)
+	memset(&ireq, 0, sizeof(ireq));
+	ireq.ca = ca;
+	ireq.csr_der = csr.data;
+	ireq.csr_len = csr.len;
+	ireq.profile = req->profile;
+	ireq.days = req->days;
+	ireq.requested_by = req->requested_by;
+	ireq.order_type = "local";
+	ireq.ip = req->ip;
+	if ((rc = issue_job_new(ctx, &ireq, &job)) != 0)
 		goto out;
-	rc = issue_run(ctx, &job, "local", req->requested_by != NULL ? req->requested_by : "cli", req->ip, keyref,
-	    req->key_label, res);
-	if (rc != 0)
+	job->keyref = keyref;
+	job->key_label = req->key_label;
+	if ((rc = issue_run(ctx, job, res)) != 0)
 		goto out;
 	res->keyref = keyref;
 	keyref = NULL;
@@ -398,8 +512,9 @@ out:
 			log_msg(LOGL_ERROR, "issue", "token_key.delete.failed", "could not delete the unused key %s", keyref);
 		err_set(rc, "%s", saved);
 	}
+	issue_job_free(job);
 	free(keyref);
 	buf_free(&csr);
-	issue_job_free(&job);
+	db_ca_free(ca);
 	return rc;
 }

@@ -23,6 +23,17 @@ orders_open(struct db *db, const char *type, int64_t ca_id, const char *common_n
 }
 
 int
+orders_open_in(struct db *db, const char *type, int64_t ca_id, const char *common_name,
+    const char *requested_by, const char *params_json, int64_t *order_id)
+{
+	*order_id = 0;
+	if (!db_in_transaction(db))
+		return err_set(HSMCA_E_INTERNAL, "orders: orders_open_in needs the caller's transaction");
+	return db_orders_insert(db, type, "processing", ca_id, common_name, requested_by, params_json,
+	    order_id);
+}
+
+int
 orders_complete(struct db *db, int64_t order_id, int64_t certificate_id)
 {
 	if (!db_in_transaction(db))

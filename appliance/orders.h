@@ -2,7 +2,8 @@
  * orders.h: the life of an order around an issuance.
  *
  *   orders_open()      inserts the order as "processing" and commits it, BEFORE any signing, so
- *                      a crash while signing leaves a visible, unfinished order;
+ *                      a crash while signing leaves a visible, unfinished order (orders_open_in:
+ *                      the same inside the caller's transaction, committed before signing);
  *   orders_complete()  inside the caller's transaction, with the certificate row and audit row;
  *   orders_fail()      after the caller rolled back: the order becomes "failed" with the error.
  * "pending" is for orders that wait on something before processing (SCEP manual approval, a
@@ -18,6 +19,11 @@ struct db;
 /* type: "local", "csr", "scep", "renewal". params_json: request parameters, never a secret
  * (NULL: "{}"). Must not be called inside a transaction (it commits on its own). */
 int orders_open(struct db *db, const char *type, int64_t ca_id, const char *common_name,
+    const char *requested_by, const char *params_json, int64_t *order_id);
+
+/* The same row inside the caller's transaction, which the caller commits BEFORE any signing
+ * (issue.h's staged issuance: SCEP records its transaction in that same commit). */
+int orders_open_in(struct db *db, const char *type, int64_t ca_id, const char *common_name,
     const char *requested_by, const char *params_json, int64_t *order_id);
 
 /* Marks the order complete with its certificate. Call inside the caller's transaction. */

@@ -378,12 +378,12 @@ x509b_tbs_der(X509 *cert, const char *key_spec, struct buf *out)
 	return rc;
 }
 
-int
-x509b_new_cert(const ASN1_INTEGER *serial, const X509_NAME *subject, const X509_NAME *issuer,
-    int64_t not_before, int64_t not_after, EVP_PKEY *pub, X509 **out)
+/* The skeleton both x509b_new_cert* share: everything but the public key. */
+static int
+new_skeleton(const ASN1_INTEGER *serial, const X509_NAME *subject, const X509_NAME *issuer,
+    int64_t not_before, int64_t not_after, X509 **out)
 {
 	X509 *x = NULL;
-	int rc = HSMCA_E_NOMEM;
 
 	*out = NULL;
 	if (not_after <= not_before)
@@ -393,14 +393,85 @@ x509b_new_cert(const ASN1_INTEGER *serial, const X509_NAME *subject, const X509_
 	if (!X509_set_version(x, X509_VERSION_3) || !X509_set_serialNumber(x, (ASN1_INTEGER *)serial) ||
 	    !X509_set_subject_name(x, subject) || !X509_set_issuer_name(x, issuer) ||
 	    ASN1_TIME_set(X509_getm_notBefore(x), (time_t)not_before) == NULL ||
-	    ASN1_TIME_set(X509_getm_notAfter(x), (time_t)not_after) == NULL || !X509_set_pubkey(x, pub))
-		goto out;
+	    ASN1_TIME_set(X509_getm_notAfter(x), (time_t)not_after) == NULL) {
+		X509_free(x);
+		return HSMCA_E_NOMEM;
+	}
 	*out = x;
-	x = NULL;
-	rc = 0;
-out:
-	X509_free(x);
-	return rc;
+	return 0;
+}
+
+int
+x509b_new_cert(const ASN1_INTEGER *serial, const X509_NAME *subject, const X509_NAME *issuer,
+    int64_t not_before, int64_t not_after, EVP_PKEY *pub, X509 **out)
+{
+	X509 *x = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((rc = new_skeleton(serial, subject, issuer, not_before, not_after, &x)) != 0)
+		return rc;
+	if (!X509_set_pubkey(x, pub)) {
+		X509_free(x);
+		return HSMCA_E_NOMEM;
+	}
+	*out = x;
+	return 0;
+}
+
+/* Copies src's algorithm, parameters and key bits into dst, an empty X509_PUBKEY. */
+static int
+copy_spki(X509_PUBKEY *dst, const X509_PUBKEY *src)
+{
+	ASN1_OBJECT *alg_oid = NULL, *obj = NULL;
+	const ASN1_OBJECT *aobj = NULL;
+	const unsigned char *bits = NULL;
+	const void *pval = NULL;
+	X509_ALGOR *alg = NULL;
+	unsigned char *enc = NULL;
+	void *param = NULL;
+	int nbits = 0, ptype = V_ASN1_UNDEF;
+
+	if (dst == NULL || !X509_PUBKEY_get0_param(&alg_oid, &bits, &nbits, &alg, src) || alg == NULL ||
+	    nbits <= 0)
+		return err_set(HSMCA_E_INVALID, "the public key is missing");
+	X509_ALGOR_get0(&aobj, &ptype, &pval, alg);
+	/* rsaEncryption takes NULL (RFC 3279 2.3.1; X509_set_pubkey writes it even when a CSR
+	 * left it out) and a named curve its OID (RFC 5480 2.1.1); csr.c refuses other keys. */
+	if (OBJ_obj2nid(aobj) == NID_rsaEncryption)
+		ptype = V_ASN1_NULL, pval = NULL;
+	if (ptype != V_ASN1_NULL && ptype != V_ASN1_OBJECT)
+		return err_set(HSMCA_E_INVALID, "the public key's algorithm parameters are not supported");
+	if ((obj = OBJ_dup(aobj)) == NULL || (ptype == V_ASN1_OBJECT && (param = OBJ_dup(pval)) == NULL) ||
+	    (enc = OPENSSL_memdup(bits, (size_t)nbits)) == NULL)
+		goto nomem;
+	/* Ownership of obj, param and enc passes to dst on success. */
+	if (!X509_PUBKEY_set0_param(dst, obj, ptype, param, enc, nbits))
+		goto nomem;
+	return 0;
+nomem:
+	OPENSSL_free(enc);
+	ASN1_OBJECT_free(param);
+	ASN1_OBJECT_free(obj);
+	return HSMCA_E_NOMEM;
+}
+
+int
+x509b_new_cert_spki(const ASN1_INTEGER *serial, const X509_NAME *subject, const X509_NAME *issuer,
+    int64_t not_before, int64_t not_after, const X509_PUBKEY *spki, X509 **out)
+{
+	X509 *x = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((rc = new_skeleton(serial, subject, issuer, not_before, not_after, &x)) != 0)
+		return rc;
+	if ((rc = copy_spki(X509_get_X509_PUBKEY(x), spki)) != 0) {
+		X509_free(x);
+		return rc;
+	}
+	*out = x;
+	return 0;
 }
 
 int
@@ -445,21 +516,107 @@ x509b_read_cert(const uint8_t *data, size_t len, X509 **out)
 	return 0;
 }
 
-int
-x509b_digest_name(const X509 *cert, char *out, size_t outsz)
+/* "sha256" for NID_sha256: the lowercase short name of a digest. */
+static int
+digest_sn(int mdnid, char *out, size_t outsz)
 {
-	int mdnid = NID_undef;
 	const char *sn;
 	size_t i;
 
 	out[0] = '\0';
-	if (!X509_get_signature_info((X509 *)cert, &mdnid, NULL, NULL, NULL) || mdnid == NID_undef ||
-	    (sn = OBJ_nid2sn(mdnid)) == NULL)
+	if (mdnid == NID_undef || (sn = OBJ_nid2sn(mdnid)) == NULL)
 		return err_set(HSMCA_E_INVALID, "the certificate's signature digest is unknown");
 	for (i = 0; sn[i] != '\0' && i + 1 < outsz; i++)
 		out[i] = (char)tolower((unsigned char)sn[i]);
 	out[i] = '\0';
 	return 0;
+}
+
+int
+x509b_digest_name(const X509 *cert, char *out, size_t outsz)
+{
+	int mdnid = NID_undef;
+
+	out[0] = '\0';
+	if (!X509_get_signature_info((X509 *)cert, &mdnid, NULL, NULL, NULL))
+		return err_set(HSMCA_E_INVALID, "the certificate's signature digest is unknown");
+	return digest_sn(mdnid, out, outsz);
+}
+
+/* One definite-length constructed SEQUENCE header at *p (within end): *body_len, *p past it. */
+static int
+der_sequence(const unsigned char **p, const unsigned char *end, long *body_len)
+{
+	int tag = 0, xclass = 0, ret;
+
+	if (end <= *p)
+		return 0;
+	ret = ASN1_get_object(p, body_len, &tag, &xclass, (long)(end - *p));
+	/* 0x80: error or a length past the buffer; 0x21: indefinite length. */
+	return ret == V_ASN1_CONSTRUCTED && tag == V_ASN1_SEQUENCE && xclass == V_ASN1_UNIVERSAL &&
+	    *body_len <= end - *p;
+}
+
+int
+x509b_check_signed(const uint8_t *der, size_t len, const struct buf *tbs, EVP_PKEY *pub, char *digest,
+    size_t digestsz)
+{
+	const unsigned char *p = der, *end = der + len, *tbs_start;
+	X509_ALGOR *alg = NULL;
+	ASN1_BIT_STRING *sig = NULL;
+	EVP_MD_CTX *md = NULL;
+	int nid, mdnid = NID_undef, pknid = NID_undef, rc = HSMCA_E_INVALID;
+	long body;
+
+	digest[0] = '\0';
+	if (len == 0 || len > (1u << 20) || !der_sequence(&p, end, &body) || p + body != end) {
+		err_set(rc, "the signed certificate is not one DER SEQUENCE");
+		goto out;
+	}
+	tbs_start = p;
+	if (!der_sequence(&p, end, &body)) {
+		err_set(rc, "the signed certificate has no TBSCertificate");
+		goto out;
+	}
+	p += body;
+	/* The token must have signed exactly what was built: every field the caller stores comes
+	 * from its own TBS, so nothing else may have changed. */
+	if ((size_t)(p - tbs_start) != tbs->len || memcmp(tbs_start, tbs->data, tbs->len) != 0) {
+		err_set(rc, "the signed certificate does not carry the TBSCertificate that was built");
+		goto out;
+	}
+	if ((alg = d2i_X509_ALGOR(NULL, &p, (long)(end - p))) == NULL ||
+	    (sig = d2i_ASN1_BIT_STRING(NULL, &p, (long)(end - p))) == NULL || p != end) {
+		err_set(rc, "the signed certificate's signature fields are malformed");
+		goto out;
+	}
+	nid = OBJ_obj2nid(alg->algorithm);
+	if ((nid != NID_sha256WithRSAEncryption && nid != NID_ecdsa_with_SHA256 && nid != NID_ecdsa_with_SHA384) ||
+	    !OBJ_find_sigid_algs(nid, &mdnid, &pknid)) {
+		err_set(rc, "the signed certificate uses an unexpected signature algorithm");
+		goto out;
+	}
+	/* A BIT STRING signature has no unused bits (RFC 5280 4.1.1.3); X509_verify says the same. */
+	if ((sig->flags & 0x07) != 0 || sig->length <= 0) {
+		err_set(rc, "the signed certificate's signature has unused bits");
+		goto out;
+	}
+	if ((md = EVP_MD_CTX_new()) == NULL) {
+		rc = HSMCA_E_NOMEM;
+		goto out;
+	}
+	if (EVP_DigestVerifyInit(md, NULL, EVP_get_digestbynid(mdnid), NULL, pub) != 1 ||
+	    EVP_DigestVerify(md, sig->data, (size_t)sig->length, tbs->data, tbs->len) != 1) {
+		err_set(rc, "the certificate's signature does not verify with the issuer's key");
+		goto out;
+	}
+	rc = digest_sn(mdnid, digest, digestsz);
+out:
+	ERR_clear_error();
+	EVP_MD_CTX_free(md);
+	ASN1_BIT_STRING_free(sig);
+	X509_ALGOR_free(alg);
+	return rc;
 }
 
 int

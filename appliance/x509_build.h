@@ -88,6 +88,13 @@ int x509b_tbs_der(X509 *cert, const char *key_spec, struct buf *out);
 int x509b_new_cert(const ASN1_INTEGER *serial, const X509_NAME *subject, const X509_NAME *issuer,
     int64_t not_before, int64_t not_after, EVP_PKEY *pub, X509 **out);
 
+/* As x509b_new_cert, with the subject's SubjectPublicKeyInfo copied as it is (algorithm, its
+ * parameters and the key bits) instead of re-encoded from an EVP_PKEY. Same DER for the keys we
+ * accept, without OpenSSL 3's encoder round trip (the costliest step of building a TBS): use it
+ * when the key comes from a parsed CSR. spki is only read. */
+int x509b_new_cert_spki(const ASN1_INTEGER *serial, const X509_NAME *subject, const X509_NAME *issuer,
+    int64_t not_before, int64_t not_after, const X509_PUBKEY *spki, X509 **out);
+
 /* Parses DER as one certificate with no trailing bytes. Caller frees with X509_free(). */
 int x509b_parse_cert(const uint8_t *der, size_t len, X509 **out);
 
@@ -96,6 +103,17 @@ int x509b_read_cert(const uint8_t *data, size_t len, X509 **out);
 
 /* The signature's digest ("sha256", "sha384", ...). */
 int x509b_digest_name(const X509 *cert, char *out, size_t outsz);
+
+/*
+ * Checks a signed Certificate DER without decoding it into an X509 (d2i_X509 decodes the public
+ * key through OpenSSL 3's provider decoders, which costs more than an ECDSA signature): the DER
+ * is exactly SEQUENCE { tbs, AlgorithmIdentifier, BIT STRING } with no trailing bytes, its
+ * TBSCertificate is byte for byte tbs, the algorithm is one we sign with (sha256WithRSA,
+ * ecdsa-with-SHA256/384) and the signature verifies with pub. digest gets the digest's name as
+ * x509b_digest_name gives it. HSMCA_E_INVALID when any of it fails.
+ */
+int x509b_check_signed(const uint8_t *der, size_t len, const struct buf *tbs, EVP_PKEY *pub, char *digest,
+    size_t digestsz);
 
 /* PEM text of a DER certificate, appended to out (a growing, NUL-terminated string). */
 int x509b_der_to_pem(const uint8_t *der, size_t len, struct buf *out);
