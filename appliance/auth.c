@@ -493,7 +493,9 @@ auth_change_password(struct db *db, const struct auth_actor *actor, const char *
 	if ((rc = db_users_get(db, actor->user_id, &u)) != 0)
 		goto out;
 	if (u->password_hash == NULL || passwd_verify(current, u->password_hash) != 0) {
-		rc = err_set(HSMCA_E_AUTH, "the current password is wrong");
+		/* Bad input from a caller whose session is valid: a 401 here would tell the console
+		 * that the session ended and log the user out. */
+		rc = err_set(HSMCA_E_INVALID, "the current password is wrong");
 		goto out;
 	}
 	if ((rc = passwd_check_policy(new_password)) != 0)

@@ -55,7 +55,10 @@ expect 403 forbidden
 api GET /api/v1/auth/me "" "$GEN"
 expect 200
 api POST /api/v1/auth/password "{\"current_password\":\"nope-nope\",\"new_password\":\"gen-new-pass-1\"}" "$GEN"
-expect 401
+expect 400 invalid_request
+# A wrong current password is bad input: the session stays valid.
+api GET /api/v1/auth/me "" "$GEN"
+expect 200
 api POST /api/v1/auth/password "{\"current_password\":\"$GEN_PW\",\"new_password\":\"short\"}" "$GEN"
 expect 422 policy_refused
 api POST /api/v1/auth/password "{\"current_password\":\"$GEN_PW\",\"new_password\":\"gen-new-pass-1\"}" "$GEN"
