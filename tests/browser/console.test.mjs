@@ -104,8 +104,10 @@ async function section(page, label) {
   await page.locator('main .loading').first().waitFor({ state: 'detached', timeout: 10000 }).catch(() => {});
 }
 
+// The whole page, or with a dialog open the window (the dialog sits in it).
 async function shot(page, name) {
-  await page.screenshot({ path: join(SHOTS, name + '.png'), fullPage: true });
+  const modal = await page.locator('dialog[open]').count() > 0;
+  await page.screenshot({ path: join(SHOTS, name + '.png'), fullPage: !modal });
 }
 
 async function openAction(page, rowText, action) {
@@ -1004,6 +1006,55 @@ await step('long lists paginate (55 more certificates through REST)', async () =
   await pager.locator('span', { hasText: 'Page 1' }).waitFor();
   await page.locator('main table.grid').waitFor();
   assert.deepEqual(await cellTexts(page, 'Common name'), first);
+  await applyFilters(page, { q: '' });
+});
+
+await step('SCEP logs: a refused exchange is listed (all CAs and the CA\'s own) and "Show content" gives its reason', async () => {
+  const r = await fetch(HTTP_URL + `/scep/${interSlug}/pkiclient.exe?operation=PKIOperation`, { method: 'POST', body: 'not a pkiMessage' });
+  assert.equal(r.status, 400);
+  await page.goto(URL0 + `/#/logs?tab=scep&ca=${await caId(interSlug)}`);
+  const row = page.locator('main table.grid tbody tr', { hasText: 'PKIOperation' }).first();
+  await row.waitFor();
+  assert.match(await row.textContent(), /failure/);
+  assert.match(await row.textContent(), /badRequest/);
+  await row.locator('summary').click();
+  await row.getByRole('button', { name: 'Show content' }).click();
+  const d = dialogLoc(page);
+  await d.locator('.slot .msg-error').waitFor();
+  assert.match(await d.locator('.slot .msg-error').textContent(), /not a DER ContentInfo/);
+  assert.match(await d.locator('pre.pem').textContent(), new RegExp(Buffer.from('not a pkiMessage').toString('base64').replace(/[+/=]/g, '.')));
+  await shot(page, '33-scep-log-content');
+  await closeDialog(page);
+});
+
+await step('own password change in the account menu; Revoke not offered for a revoked certificate', async () => {
+  const { context, page: p } = await newPage();
+  await login(p, 'victim', 'Correct-horse-9');
+  await p.getByRole('navigation', { name: 'Sections' }).waitFor();
+  await p.locator('summary[aria-label^="Account menu for victim"]').click();
+  await p.getByRole('button', { name: 'Change password' }).click();
+  const d = dialogLoc(p);
+  await assertLabelled(p, 'change password dialog', 'dialog[open]');
+  await d.getByLabel('Current password').fill('wrong-password');
+  await d.getByLabel('New password', { exact: true }).fill('Victim-pass-2026');
+  await d.getByLabel('Repeat the new password').fill('Victim-pass-2026');
+  await d.getByRole('button', { name: 'Change password' }).click();
+  const err = d.locator('.dlg-err .msg-error');
+  await err.waitFor();
+  assert.match(await err.textContent(), /^[A-Z][^{}]*\.$/, 'a wrong current password is said in words: ' + await err.textContent());
+  await d.getByLabel('Current password').fill('Correct-horse-9');
+  await d.getByRole('button', { name: 'Change password' }).click();
+  await d.waitFor({ state: 'detached' });
+  await p.locator('#status .msg-ok', { hasText: 'Your password is changed.' }).waitFor();
+  assert.equal((await rest('POST', '/auth/login', { username: 'victim', password: 'Victim-pass-2026' })).status, 200);
+  await context.close();
+  await section(page, 'Certificates');
+  await applyFilters(page, { q: CN1 });
+  const row = rowLoc(page, CN1);
+  await row.locator('summary').click();
+  assert.ok(await row.getByRole('button', { name: 'Certificate', exact: true }).isVisible());
+  assert.equal(await row.getByRole('button', { name: 'Revoke' }).count(), 0, 'no Revoke for a revoked certificate');
+  await page.keyboard.press('Escape');
   await applyFilters(page, { q: '' });
 });
 

@@ -1,7 +1,7 @@
 // logs.js: login attempts and SCEP exchanges (all CAs, or one CA's), with "Show content" for the
 // decoded SCEP request.
 import { api, qs } from './api.js';
-import { h, field, select, sectionHead, dataTable, actionsMenu, pager, loadingDialog, detailList, badge, fmtTime, pre } from './ui.js';
+import { h, field, sectionHead, dataTable, actionsMenu, pager, loadingDialog, detailList, badge, fmtTime, pre, message } from './ui.js';
 
 export function render(root, ctx, params) {
   const tab = params.get('tab') === 'scep' ? 'scep' : 'login';
@@ -49,9 +49,13 @@ function scepLogs(root, params) {
     { key: 'fail_info', label: 'Fail info' },
   ], items, (l) => actionsMenu(`SCEP exchange ${l.id}`, [{ label: 'Show content', run: () => loadingDialog(`SCEP exchange ${l.id}`, async () => {
     const d = await api('GET', `/logs/scep/${l.id}`);
-    const { content, request, decoded, ...rest } = d;
+    const { content, request, decoded, request_der_base64: der, ...rest } = d;
     const body = content || decoded || request;
-    return [detailList(rest), body ? pre(typeof body === 'string' ? body : JSON.stringify(body, null, 2), 'Request content') : null].filter(Boolean);
+    // The decoded request reads as fields (a refused one as its reason); the raw bytes follow.
+    const shown = !body ? null : typeof body === 'string' ? pre(body, 'Request content')
+      : body.error && Object.keys(body).length === 1 ? message('error', body.error) : detailList(body);
+    return [detailList(rest), h('h3', { text: 'Content' }), shown || h('p', { class: 'muted', text: 'No content was recorded.' }),
+      der ? pre(der, 'Request (DER, base64)') : null].filter(Boolean);
   }) }]), 'No SCEP exchange yet.'), list);
   root.append(pg.bar);
 }
