@@ -182,6 +182,15 @@ async function assertNoSideScroll(page, what) {
   if (d) assert.ok(d[0] <= d[1] + 2, `${what}: the dialog content is ${d[0]} px wide in a ${d[1]} px dialog`);
 }
 
+// Opens a section, clicks one of its heading buttons and returns the dialog, its labels checked.
+async function headDialog(page, sectionLabel, buttonName) {
+  await section(page, sectionLabel);
+  await page.locator('.section-head').getByRole('button', { name: buttonName }).click();
+  await dialogLoc(page).waitFor();
+  await assertLabelled(page, buttonName + ' dialog', 'dialog[open]');
+  return dialogLoc(page);
+}
+
 async function closeDialog(page) {
   await page.keyboard.press('Escape');
   await dialogLoc(page).waitFor({ state: 'detached' });
@@ -523,10 +532,7 @@ await step('import a CA (openssl certificate and key), show its certificate, edi
   openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', crt,
     '-subj', '/CN=Imported Browser Root', '-days', '365', '-addext', 'basicConstraints=critical,CA:TRUE',
     '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
-  await section(page, 'CAs');
-  await page.locator('.section-head').getByRole('button', { name: 'Import CA' }).click();
-  const d = dialogLoc(page);
-  await assertLabelled(page, 'Import CA dialog', 'dialog[open]');
+  const d = await headDialog(page, 'CAs', 'Import CA');
   await d.getByLabel('Name', { exact: true }).fill('Imported Root');
   await d.getByLabel('CA certificate (PEM)').fill(readFileSync(crt, 'utf8'));
   await d.getByLabel('Private key (PEM)').fill(readFileSync(key, 'utf8'));
@@ -722,10 +728,7 @@ await step('keyboard: Tab and Shift+Tab cycle inside a dialog; Escape from a row
 
 const NEWBIE_PASS = 'Newbie-pass-2026';
 await step('users: create with a generated password (shown once, copy); forced password change at first login', async () => {
-  await section(page, 'Users');
-  await page.locator('.section-head').getByRole('button', { name: 'Create user' }).click();
-  let d = dialogLoc(page);
-  await assertLabelled(page, 'Create user dialog', 'dialog[open]');
+  let d = await headDialog(page, 'Users', 'Create user');
   await d.getByLabel('Username').fill('newbie');
   await d.getByLabel('Email').fill('newbie@example.test');
   await d.getByLabel('Role').selectOption('operator');
@@ -830,10 +833,7 @@ await step('API token: created with a validity, shown once with Copy, works, nev
 await step("teams with their CAs; an operator sees only their teams' CAs and certificates", async () => {
   const olga = await rest('POST', '/users', { username: 'olga', role: 'operator', password: 'Correct-horse-9', must_change_password: false }, T);
   assert.equal(olga.status, 201, olga.text);
-  await section(page, 'Teams');
-  await page.locator('.section-head').getByRole('button', { name: 'Create team' }).click();
-  let d = dialogLoc(page);
-  await assertLabelled(page, 'Create team dialog', 'dialog[open]');
+  let d = await headDialog(page, 'Teams', 'Create team');
   await d.getByLabel('Name').fill('Web team');
   await d.getByLabel('Description').fill('Issues the web servers');
   await d.getByRole('button', { name: 'Create team' }).click();
@@ -884,10 +884,7 @@ await step("teams with their CAs; an operator sees only their teams' CAs and cer
 });
 
 await step('SCEP authentication: create (secret shown once), disable, enable, delete', async () => {
-  await section(page, 'SCEP authentication');
-  await page.locator('.section-head').getByRole('button', { name: 'Create entry' }).click();
-  let d = dialogLoc(page);
-  await assertLabelled(page, 'SCEP entry dialog', 'dialog[open]');
+  let d = await headDialog(page, 'SCEP authentication', 'Create entry');
   await d.getByLabel('Name').fill('browser-scep');
   await d.getByLabel('CA', { exact: true }).selectOption(interSlug);
   await d.getByRole('button', { name: 'Create', exact: true }).click();
@@ -1056,6 +1053,35 @@ await step('own password change in the account menu; Revoke not offered for a re
   assert.equal(await row.getByRole('button', { name: 'Revoke' }).count(), 0, 'no Revoke for a revoked certificate');
   await page.keyboard.press('Escape');
   await applyFilters(page, { q: '' });
+});
+
+await step('Orders and Audit: filters and details', async () => {
+  await section(page, 'Orders');
+  const f = page.getByRole('search', { name: 'Filter orders' });
+  await f.getByLabel('Type').selectOption('csr');
+  await f.getByRole('button', { name: 'Apply filters' }).click();
+  const row = rowLoc(page, CSR_CN);
+  await row.waitFor();
+  const types = await cellTexts(page, 'Type');
+  assert.ok(types.length >= 1 && types.every((t) => t === 'csr'), 'type filter: ' + types);
+  await row.locator('summary').click();
+  await row.getByRole('button', { name: 'Details' }).click();
+  await dialogLoc(page).locator('dl.details').waitFor();
+  const txt = await dialogLoc(page).locator('dl.details').textContent();
+  assert.ok(txt.includes(CSR_CN) && txt.includes('complete'), 'order details: ' + txt);
+  await closeDialog(page);
+  await section(page, 'Audit');
+  const a = page.getByRole('search', { name: 'Filter the audit trail' });
+  await a.getByLabel('Event').fill('certificate.revoke.confirmed');
+  await a.getByRole('button', { name: 'Apply filters' }).click();
+  await page.locator('main table.grid tbody td[data-label="Event"]', { hasText: 'certificate.revoke.confirmed' }).first().waitFor();
+  const events = await cellTexts(page, 'Event');
+  assert.ok(events.every((e) => e === 'certificate.revoke.confirmed'), 'event filter: ' + events);
+  await rowsLoc(page).first().locator('summary').click();
+  await rowsLoc(page).first().getByRole('button', { name: 'Details' }).click();
+  await dialogLoc(page).locator('dl.details').waitFor();
+  assert.match(await dialogLoc(page).textContent(), /user:admin/);
+  await closeDialog(page);
 });
 
 await step('labels on every control in every section', async () => {
