@@ -827,6 +827,19 @@ await step('API token: created with a validity, shown once with Copy, works, nev
   await d.locator('table.grid tbody tr', { hasText: 'ci' }).waitFor();
   assert.equal(await d.locator('input[data-secret]').count(), 0, 'not shown a second time');
   assert.ok(!(await d.textContent()).includes(tok));
+  // Deleting asks first (a dialog over the dialog); Cancel keeps the token.
+  await d.getByRole('button', { name: 'Delete token ci' }).click();
+  const confirm = page.locator('dialog[open]', { hasText: 'Delete token ci?' });
+  await confirm.getByRole('button', { name: 'Cancel' }).click();
+  await confirm.waitFor({ state: 'detached' });
+  assert.equal((await rest('GET', '/auth/me', undefined, tok)).status, 200, 'Cancel keeps the token');
+  await d.getByRole('button', { name: 'Delete token ci' }).click();
+  await confirm.getByRole('button', { name: 'Delete token' }).click();
+  await confirm.waitFor({ state: 'detached' });
+  await d.locator('.msg-ok', { hasText: 'Token ci deleted.' }).waitFor();
+  await d.locator('td.empty', { hasText: 'No API tokens.' }).waitFor();
+  assert.ok(await page.evaluate(() => document.activeElement.closest('dialog[open]') !== null), 'focus stays in the tokens dialog');
+  assert.equal((await rest('GET', '/auth/me', undefined, tok)).status, 401, 'a deleted token no longer works');
   await closeDialog(page);
 });
 

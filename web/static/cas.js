@@ -48,7 +48,7 @@ export function render(root, ctx) {
   const body = h('div');
   root.append(head, body);
   pg = pager((after) => api('GET', '/cas' + qs({ limit: 50, after })), (items) => dataTable('cas', COLUMNS, items,
-    (ca) => rowActions(ca, ctx, () => pg.reload()), 'No CA yet. Create a root CA to start.'), list);
+    (ca) => rowActions(ca, ctx, () => pg.reload()), ctx.isAdmin ? 'No CA yet. Create a root CA to start.' : 'None of your teams is granted a CA.'), list);
   body.append(list, pg.bar);
 }
 

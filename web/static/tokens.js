@@ -1,7 +1,7 @@
 // tokens.js: a user's API tokens: list (never the secret), create (validity; the token is shown
-// once with click-to-copy), delete.
+// once with click-to-copy), delete (after a confirmation).
 import { api, qs } from './api.js';
-import { h, dialog, field, message, secretBox, dataTable, errorText, fmtTime } from './ui.js';
+import { h, dialog, field, message, secretBox, dataTable, errorText, fmtTime, confirmDialog } from './ui.js';
 
 export function tokensDialog(user, canChange) {
   return dialog(`API tokens of ${user.username}`, (body) => {
@@ -19,7 +19,18 @@ export function tokensDialog(user, canChange) {
         ], r.items || [], canChange ? (t) => h('button', {
           type: 'button', class: 'btn small danger act-change', text: 'Delete', 'aria-label': `Delete token ${t.name || t.prefix}`,
           onclick: async () => {
-            try { await api('DELETE', `/users/${user.id}/tokens/${t.id}`); load(); } catch (e) { out.replaceChildren(message('error', errorText(e))); }
+            const label = t.name || t.prefix;
+            if (!await confirmDialog(`Delete token ${label}?`, 'Programs that use it can no longer call the API. This cannot be undone.', 'Delete token')) return;
+            try {
+              await api('DELETE', `/users/${user.id}/tokens/${t.id}`);
+              out.replaceChildren(message('ok', `Token ${label} deleted.`));
+            } catch (e) {
+              out.replaceChildren(message('error', errorText(e)));
+              return;
+            }
+            // The row and its button are gone: keep the keyboard in the dialog.
+            await load();
+            body.querySelector('input[name=token_name]').focus();
           },
         }) : null, 'No API tokens.'));
       } catch (e) {

@@ -70,8 +70,10 @@ export function errorText(e) {
 // --- dialogs ---
 
 function focusSection() {
-  const m = document.getElementById('main');
-  if (m) m.focus();
+  // Under another modal dialog the page is inert: focus goes to that dialog instead.
+  const open = [...document.querySelectorAll('dialog[open]')].pop();
+  const target = open ? open.querySelector(FOCUSABLE) : document.getElementById('main');
+  if (target) target.focus();
 }
 
 const FOCUSABLE = 'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), summary, [tabindex]:not([tabindex="-1"])';
