@@ -66,14 +66,15 @@ struct scep_state {
 	json_t *details;
 	const uint8_t *request_der;
 	size_t request_len;
-	/* Deferred to the exchange's last transaction (finish_exchange), so an enrollment costs
-	 * four commits (transaction + challenge use, order opened, certificate, outcome + log)
-	 * instead of six: the SCEP transaction's outcome and a challenge use given back. */
+	/* A failed enrollment's outcome, deferred to the exchange's last transaction
+	 * (finish_exchange): the SCEP transaction "failed" and a challenge use given back. An
+	 * issued one commits its outcome and log row with the certificate (op_enroll): two commits
+	 * per enrollment. */
 	int64_t fin_tx_id;           /* 0: nothing to finish */
 	const char *fin_from, *fin_to;
-	int64_t fin_order_id, fin_cert_id;
 	char fin_error[256];
 	int64_t unuse_auth_id;       /* 0: no use to give back */
+	int logged;                  /* the log row was committed with the certificate (op_enroll) */
 };
 
 void
@@ -367,10 +368,15 @@ finish_exchange(struct scep_state *st, const struct scep_response *out, int with
 		return;
 	if (!with_row && st->fin_tx_id == 0 && st->unuse_auth_id == 0)
 		return;
+	if (st->logged) {
+		/* Outcome and log row went into the certificate's commit (enroll_store). */
+		write_log_row(st, out, &row, &details);
+		goto line;
+	}
 	if ((rc = db_begin(db)) != 0)
 		goto logged;
-	if (st->fin_tx_id != 0 && (rc = db_scep_tx_finish(db, st->fin_tx_id, st->fin_from, st->fin_to,
-	    st->fin_order_id, st->fin_cert_id, st->fin_error[0] != '\0' ? st->fin_error : NULL, NULL, &changed)) != 0)
+	if (st->fin_tx_id != 0 && (rc = db_scep_tx_finish(db, st->fin_tx_id, st->fin_from, st->fin_to, 0, 0,
+	    st->fin_error[0] != '\0' ? st->fin_error : NULL, NULL, &changed)) != 0)
 		goto logged;
 	if (st->unuse_auth_id != 0 && (rc = db_scep_auth_unconsume(db, st->unuse_auth_id)) != 0)
 		goto logged;
@@ -393,6 +399,7 @@ logged:
 				log_msg(LOGL_WARNING, "scep", "scep.log_failed", "%s", err_msg(HSMCA_E_DB));
 		}
 	}
+line:
 	free(details);
 	if (!with_row)
 		return;
@@ -502,41 +509,93 @@ out:
 	return rc;
 }
 
-static int
-issue_for(struct scep_state *st, const struct scep_msg *msg, struct issue_result *res)
+/* The issuance request of this exchange (profile and validity from the CA's SCEP settings);
+ * by holds the requester text. */
+static void
+issue_req_for(struct scep_state *st, struct issue_req *ireq, char *by, size_t bysz)
 {
-	struct issue_req ireq;
 	enum issue_profile profile = ISSUE_PROFILE_CLIENT;
-	char by[96];
 
 	if (st->settings.profile != NULL && issue_profile_parse(st->settings.profile, &profile) != 0)
 		profile = ISSUE_PROFILE_CLIENT;
 	if (profile == ISSUE_PROFILE_SUBCA)
 		profile = ISSUE_PROFILE_CLIENT;
-	snprintf(by, sizeof(by), "scep:%s", st->r->peer != NULL ? st->r->peer : "-");
-	memset(&ireq, 0, sizeof(ireq));
-	ireq.ca_slug = st->ca->slug;
+	snprintf(by, bysz, "scep:%s", st->r->peer != NULL ? st->r->peer : "-");
+	memset(ireq, 0, sizeof(*ireq));
+	ireq->ca_slug = st->ca->slug;
+	ireq->ca = st->ca;
+	ireq->profile = profile;
+	ireq->days = st->settings.validity_days;
+	ireq->requested_by = by;
+	ireq->order_type = "scep";
+	ireq->ip = st->r->peer;
+}
+
+/* Manual approval's issuance (scep_decide): the stored request, in issue_from_csr's commits. */
+static int
+issue_for(struct scep_state *st, const struct scep_msg *msg, struct issue_result *res)
+{
+	struct issue_req ireq;
+	char by[96];
+
+	issue_req_for(st, &ireq, by, sizeof(by));
 	ireq.csr_der = msg->content.data;
 	ireq.csr_len = msg->content.len;
-	ireq.profile = profile;
-	ireq.days = st->settings.validity_days;
-	ireq.requested_by = by;
-	ireq.order_type = "scep";
-	ireq.ip = st->r->peer;
 	return issue_from_csr(st->ctx, &ireq, res);
 }
 
+/* What enroll_store needs inside the certificate's transaction. */
+struct enroll_commit {
+	struct scep_state *st;
+	const struct scep_response *out;
+};
+
+/* issue_job_store's hook: the SCEP transaction "issued" and the exchange's log row, in the same
+ * commit as the certificate row (one commit where finish_exchange would add a second). */
+static int
+enroll_store(void *arg, struct db *db, const struct issue_result *res)
+{
+	struct enroll_commit *c = arg;
+	struct scep_state *st = c->st;
+	struct db_scep_log row;
+	char *details = NULL;
+	int changed, rc;
+
+	if ((rc = db_scep_tx_finish(db, st->fin_tx_id, st->fin_from, "issued", res->order_id, res->certificate_id,
+	    NULL, NULL, &changed)) != 0)
+		return rc;
+	write_log_row(st, c->out, &row, &details);
+	rc = db_scep_log_insert(db, &row, NULL);
+	free(details);
+	return rc;
+}
+
+/*
+ * PKCSReq / RenewalReq. Two commits when the request is issued at once: (1) the SCEP transaction,
+ * the challenge use and the order, before anything is signed, so a one-time challenge cannot
+ * authorise two certificates and a crash while signing leaves a visible "processing" order and
+ * transaction that the client's retry takes over; (2) the certificate, its order "complete", the
+ * audit row, the SCEP transaction "issued" and the log row (issue_job_store with enroll_store).
+ * The CertRep is built between the two but leaves only after (2) committed; when (2) fails the
+ * answer becomes a FAILURE and finish_exchange records the failed outcome as before.
+ */
 static int
 op_enroll(struct scep_state *st, const struct scep_msg *msg, struct scep_response *out)
 {
 	struct db *db = st->ctx->db;
 	struct csr *csr = NULL;
+	struct issue_job *job = NULL;
 	struct issue_result res;
-	char khash[X509B_SHA256_HEX];
-	int64_t auth_id = 0, tx_id = 0;
-	int manual = strcmp(st->settings.approval, "manual") == 0, ok = 0, changed, rc;
+	struct issue_req ireq;
+	struct enroll_commit commit = { st, out };
+	const struct buf *cert_der;
+	const char *serial;
+	char khash[X509B_SHA256_HEX], by[96], prep_error[256];
+	int64_t auth_id = 0, tx_id = 0, order_id = 0;
+	int manual = strcmp(st->settings.approval, "manual") == 0, ok = 0, changed, prep_rc = 0, reply_rc, rc;
 
 	memset(&res, 0, sizeof(res));
+	prep_error[0] = '\0';
 	if ((rc = csr_parse(msg->content.data, msg->content.len, &csr)) != 0) {
 		rc = reply_failure(st, msg, SCEP_FAIL_BADREQUEST, err_msg(rc), out);
 		goto out;
@@ -558,10 +617,15 @@ op_enroll(struct scep_state *st, const struct scep_msg *msg, struct scep_respons
 		rc = reply_failure(st, msg, SCEP_FAIL_BADREQUEST, err_msg(rc), out);
 		goto out;
 	}
-	/* One transaction (one commit) records the SCEP transaction and counts the challenge use:
-	 * the use is counted under the write lock before anything is signed, so a one-time
-	 * challenge cannot authorise two certificates, and a refused use leaves the transaction
-	 * "failed" in the same commit. */
+	/* Issuance's checks (CA, profile, SANs) with the CSR parsed above; writes nothing. A refusal
+	 * is recorded on the SCEP transaction below, as any issuance failure is. */
+	if (!manual) {
+		issue_req_for(st, &ireq, by, sizeof(by));
+		ireq.csr = csr;
+		if ((prep_rc = issue_job_new(st->ctx, &ireq, &job)) != 0)
+			snprintf(prep_error, sizeof(prep_error), "%s", err_msg(prep_rc));
+	}
+	/* Commit (1); a refused challenge use leaves the transaction "failed" in the same commit. */
 	if ((rc = db_begin(db)) != 0) {
 		rc = reply_failure(st, msg, SCEP_FAIL_BADREQUEST, err_msg(rc), out);
 		goto out;
@@ -591,6 +655,8 @@ op_enroll(struct scep_state *st, const struct scep_msg *msg, struct scep_respons
 			goto out;
 		}
 	}
+	if (job != NULL && (rc = issue_job_open(st->ctx, job, &order_id)) != 0)
+		goto rollback;
 	if ((rc = db_commit(db)) != 0)
 		goto rollback;
 	if (manual) {
@@ -598,30 +664,47 @@ op_enroll(struct scep_state *st, const struct scep_msg *msg, struct scep_respons
 		rc = reply_pending(st, msg, out);
 		goto out;
 	}
-	/* From here the outcome is committed with the log row (finish_exchange). */
+	/* From here a failure's outcome is committed with the log row (finish_exchange). */
 	st->fin_tx_id = tx_id;
 	st->fin_from = "processing";
-	if ((rc = issue_for(st, msg, &res)) != 0) {
+	if (prep_rc != 0) {
+		rc = prep_rc;
+		err_set(rc, "%s", prep_error);
+		goto failed;
+	}
+	if ((rc = issue_job_sign(st->ctx, job, &cert_der, &serial)) != 0)
+		goto failed;
+	detail_str(st, "serial", serial);
+	st->order_id = order_id;
+	reply_rc = reply_success(st, msg, cert_der, 1, NULL, out);
+	/* Commit (2); enroll_store logs the answer just built, 200 or the 500 of a reply that could
+	 * not be signed (the certificate is issued either way, as before). */
+	if ((rc = issue_job_store(st->ctx, job, enroll_store, &commit, &res)) != 0) {
+		st->order_id = 0;
+		if (st->details != NULL)
+			json_object_del(st->details, "serial");
+		goto failed;
+	}
+	st->fin_tx_id = 0;
+	st->logged = 1;
+	rc = reply_rc;
+	goto out;
+failed:
+	{
 		const char *why = err_msg(rc);
 
 		st->fin_to = "failed";
 		snprintf(st->fin_error, sizeof(st->fin_error), "%s", why);
 		st->unuse_auth_id = auth_id;
 		rc = reply_failure(st, msg, SCEP_FAIL_BADREQUEST, why, out);
-		goto out;
 	}
-	st->order_id = res.order_id;
-	st->fin_to = "issued";
-	st->fin_order_id = res.order_id;
-	st->fin_cert_id = res.certificate_id;
-	detail_str(st, "serial", res.serial);
-	rc = reply_success(st, msg, &res.cert_der, 1, NULL, out);
 	goto out;
 rollback:
 	db_rollback(db);
 	rc = reply_failure(st, msg, SCEP_FAIL_BADREQUEST, err_msg(rc), out);
 out:
 	issue_result_free(&res);
+	issue_job_free(job);
 	csr_free(csr);
 	return rc;
 }

@@ -5,7 +5,8 @@
  * oversized, envelope for the wrong recipient, bad signature, unknown message type, a
  * transactionID replayed with another key, bad and missing challenges — each answered with a
  * FAILURE CertRep or a 4xx, never a crash, and nothing issued. Also GetCRL, GetCert, and CertPoll
- * after a manual approval.
+ * after a manual approval. An enrollment's commits: two, naming each other; and a failing
+ * certificate commit that leaves a consistent store.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -241,6 +242,102 @@ test_good_enrollment(void **state)
 	/* The same transaction and key again (micromdm derives the transactionID from the key):
 	 * a new request, served. */
 	client_free(&c);
+}
+
+/* One integer from SQL on the test's connection. */
+static int64_t
+sql_int(const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t n;
+
+	assert_int_equal(sqlite3_prepare_v2(db_handle(fx.ctx->db), sql, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+static int
+count_commit(void *arg)
+{
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* An enrollment issued at once costs two commits: the SCEP transaction, the challenge use and the
+ * order before signing; then the certificate, its order "complete", the audit row, the SCEP
+ * transaction "issued" and the log row, all naming each other. */
+static void
+test_enroll_two_commits(void **state)
+{
+	struct client c;
+	struct scep_response out;
+	struct rep got;
+	int commits = 0;
+
+	(void)state;
+	client_new(&c, "two-commits", secret, "tx-two-commits", NULL, NULL);
+	sqlite3_commit_hook(db_handle(fx.ctx->db), count_commit, &commits);
+	post(&c.msg, &out);
+	sqlite3_commit_hook(db_handle(fx.ctx->db), NULL, NULL);
+	read_rep(&out, c.key, c.cert, &got);
+	assert_string_equal(got.status, "0");
+	assert_int_equal(commits, 2);
+	assert_int_equal(sql_int("SELECT count(*) FROM scep_transactions t JOIN certificates c ON c.id = t.certificate_id "
+	    "JOIN orders o ON o.id = t.order_id AND o.certificate_id = c.id "
+	    "WHERE t.transaction_id = 'tx-two-commits' AND t.status = 'issued' AND o.status = 'complete' "
+	    "AND o.type = 'scep' AND c.common_name = 'two-commits'"), 1);
+	assert_int_equal(sql_int("SELECT count(*) FROM scep_logs l JOIN scep_transactions t ON t.order_id = l.order_id "
+	    "WHERE l.transaction_id = 'tx-two-commits' AND l.result = 'success' AND l.http_status = 200 "
+	    "AND l.details LIKE '%\"serial\"%'"), 1);
+	assert_int_equal(sql_int("SELECT count(*) FROM audit a JOIN certificates c ON c.serial = a.object "
+	    "WHERE c.common_name = 'two-commits' AND a.event = 'certificate.request_scep.submitted'"), 1);
+	scep_response_clear(&out);
+	client_free(&c);
+}
+
+/* The certificate's commit fails (here: its log row is refused by a trigger): nothing issued, the
+ * order and the SCEP transaction "failed", the one-time challenge usable again, the exchange
+ * logged as a FAILURE; the same challenge then enrolls. */
+static void
+test_enroll_store_fails(void **state)
+{
+	struct client c, again;
+	struct scep_response out;
+	struct rep got;
+	char *once = NULL, *msg = NULL;
+	int64_t before = n_certs(), auth_id;
+
+	(void)state;
+	assert_int_equal(scep_auth_create(fx.ctx->db, "once", ca->id, 0, 0, NULL, NULL, &once, &auth_id), 0);
+	assert_int_equal(sqlite3_exec(db_handle(fx.ctx->db), "CREATE TEMP TRIGGER refuse_log BEFORE INSERT ON "
+	    "main.scep_logs WHEN NEW.transaction_id = 'tx-store-fails' AND NEW.result = 'success' "
+	    "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END", NULL, NULL, &msg), SQLITE_OK);
+	client_new(&c, "store-fails", once, "tx-store-fails", NULL, NULL);
+	post(&c.msg, &out);
+	read_rep(&out, c.key, c.cert, &got);
+	assert_string_equal(got.status, "2");
+	assert_string_equal(got.fail, "2");
+	scep_response_clear(&out);
+	assert_int_equal(n_certs(), before);
+	assert_int_equal(sql_int("SELECT count(*) FROM orders WHERE common_name = 'store-fails' AND status = 'failed' "
+	    "AND certificate_id IS NULL"), 1);
+	assert_int_equal(sql_int("SELECT count(*) FROM orders WHERE common_name = 'store-fails' AND status <> 'failed'"), 0);
+	assert_int_equal(sql_int("SELECT count(*) FROM scep_transactions WHERE transaction_id = 'tx-store-fails' "
+	    "AND status = 'failed' AND certificate_id IS NULL"), 1);
+	assert_int_equal(sql_int("SELECT count(*) FROM scep_logs WHERE transaction_id = 'tx-store-fails' "
+	    "AND result = 'failure' AND fail_info = 'badRequest'"), 1);
+	assert_int_equal(sqlite3_exec(db_handle(fx.ctx->db), "DROP TRIGGER refuse_log", NULL, NULL, &msg), SQLITE_OK);
+	client_new(&again, "store-fails", once, "tx-store-fails-2", NULL, NULL);
+	post(&again.msg, &out);
+	read_rep(&out, again.key, again.cert, &got);
+	assert_string_equal(got.status, "0");
+	assert_int_equal(n_certs(), before + 1);
+	scep_response_clear(&out);
+	client_free(&again);
+	client_free(&c);
+	scep_auth_secret_free(once);
 }
 
 static void
@@ -587,6 +684,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good_enrollment),
+		cmocka_unit_test(test_enroll_two_commits),
+		cmocka_unit_test(test_enroll_store_fails),
 		cmocka_unit_test(test_envelope_to_ca),
 		cmocka_unit_test(test_garbage_truncated_oversized),
 		cmocka_unit_test(test_wrong_recipient_bad_signature),
