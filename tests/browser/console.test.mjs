@@ -191,6 +191,24 @@ async function headDialog(page, sectionLabel, buttonName) {
   return dialogLoc(page);
 }
 
+// Opens the Actions menu of the last row and checks that every item can be seen and clicked
+// where it is (no scroll box clips it, nothing covers it).
+async function assertLastMenuInView(page, what) {
+  await rowsLoc(page).last().locator('summary').click();
+  // The menu is placed when the browser reports the toggle (a task after the click).
+  await page.waitForFunction(() => { const l = document.querySelector('details.menu[open] .menu-list'); return l && l.style.top !== ''; });
+  const hidden = await page.evaluate(() => {
+    const bad = [];
+    for (const b of document.querySelectorAll('details.menu[open] .menu-item')) {
+      const r = b.getBoundingClientRect();
+      const x = r.left + r.width / 2, y = r.top + r.height / 2;
+      if (y < 0 || y > window.innerHeight || x < 0 || x > window.innerWidth || document.elementFromPoint(x, y) !== b) bad.push(b.textContent);
+    }
+    return bad;
+  });
+  assert.deepEqual(hidden, [], `${what}: menu items cut off or covered`);
+}
+
 async function closeDialog(page) {
   await page.keyboard.press('Escape');
   await dialogLoc(page).waitFor({ state: 'detached' });
@@ -369,6 +387,7 @@ await step('revoke through the dialog; wrong code refused; CRL lists it', async 
   await d.getByLabel('Type the code to confirm').fill(code);
   await d.getByLabel('Reason').selectOption('keyCompromise');
   await shot(page, '03-revoke-dialog');
+  await assertLabelled(page, 'revoke dialog', 'dialog[open]');
   assert.ok(await confirm.isEnabled());
   await confirm.click();
   await d.waitFor({ state: 'detached' });
@@ -411,6 +430,8 @@ await step('download a PFX and open it with openssl pkcs12', async () => {
   await requestCert(CN2);
   await openAction(page, CN2, 'Download PFX');
   const d = dialogLoc(page);
+  await d.getByRole('button', { name: 'Create PFX' }).waitFor();
+  await assertLabelled(page, 'PFX dialog', 'dialog[open]');
   const dl = page.waitForEvent('download');
   await d.getByRole('button', { name: 'Create PFX' }).click();
   const download = await dl;
@@ -573,6 +594,9 @@ await step('import a CA (openssl certificate and key), show its certificate, edi
 await step("CA row actions: the CA's certificates, CRLs and logs, Show CRL, Show CA certificate", async () => {
   const id = await caId(interSlug);
   await section(page, 'CAs');
+  await assertLastMenuInView(page, 'CAs');
+  await shot(page, '01-cas-actions-menu');
+  await page.keyboard.press('Escape');
   await openAction(page, 'Browser Issuing', "CA's certificates");
   await page.waitForURL(new RegExp(`#/certificates\\?ca=${id}$`));
   await page.locator('main table.grid').waitFor();
@@ -1144,6 +1168,15 @@ await step('390 px wide: no sideways scrolling in any section or dialog; screens
   await assertNoSideScroll(p, 'certificate detail');
   await shot(p, '32-390-certificate-detail');
   await closeDialog(p);
+  // Open menus stay inside the window too: a row's Actions and the account menu.
+  await section(p, 'CAs');
+  await assertLastMenuInView(p, 'CAs at 390 px');
+  await assertNoSideScroll(p, 'CA Actions menu');
+  await shot(p, '32-390-actions-menu');
+  await p.keyboard.press('Escape');
+  await p.locator('summary[aria-label^="Account menu for admin"]').click();
+  await assertNoSideScroll(p, 'account menu');
+  await p.keyboard.press('Escape');
   await section(p, 'Users');
   await openAction(p, 'newbie', 'API tokens');
   await dialogLoc(p).locator('table.grid').waitFor();

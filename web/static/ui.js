@@ -283,11 +283,31 @@ export function actionsMenu(label, items) {
   menu.addEventListener('toggle', () => {
     if (menu.open) {
       for (const other of document.querySelectorAll('details.menu[open]')) if (other !== menu) other.open = false;
+      placeMenu(summary, list);
     }
   });
   menu.append(summary, list);
   return menu;
 }
+
+// Right-aligned under its button, above it when there is no room below, always inside the window.
+function placeMenu(summary, list) {
+  const r = summary.getBoundingClientRect();
+  // Measured at the window's corner, where its width is its own and not the table cell's.
+  list.style.left = '0px';
+  list.style.top = '0px';
+  const w = list.offsetWidth, ht = list.offsetHeight, m = 4;
+  let top = r.bottom + 2;
+  if (top + ht > window.innerHeight - m && r.top - ht - 2 >= m) top = r.top - ht - 2;
+  list.style.left = `${Math.max(m, Math.min(r.right - w, window.innerWidth - w - m))}px`;
+  list.style.top = `${Math.max(m, Math.min(top, window.innerHeight - ht - m))}px`;
+}
+
+function placeOpenMenus() {
+  for (const d of document.querySelectorAll('details.menu[open]')) placeMenu(d.querySelector('summary'), d.querySelector('.menu-list'));
+}
+window.addEventListener('scroll', placeOpenMenus, { capture: true, passive: true });
+window.addEventListener('resize', placeOpenMenus);
 
 function loadCols(id, columns) {
   try {
