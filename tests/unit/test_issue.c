@@ -275,12 +275,23 @@ static void
 test_subca(void **state)
 {
 	struct issue_result res;
+	struct db_cert *row = NULL;
+	int64_t ms;
 	X509 *x;
 
 	(void)state;
 	assert_int_equal(do_issue("test-root", ec_key, "Sub CA", NULL, ISSUE_PROFILE_SUBCA, 100, &res), 0);
 	x = parse(&res.cert_der);
 	assert_int_equal(X509_check_ca(x), 1);
+	/* The stored row, read from the TBS that was built: the P-384 root signs with SHA-384. */
+	assert_int_equal(db_certs_get_by_id(fx.ctx->db, res.certificate_id, &row), 0);
+	assert_string_equal(row->digest, "sha384");
+	assert_string_equal(row->issuer, "CN=Test Root");
+	assert_int_equal(x509b_time_ms(X509_get0_notBefore(x), &ms), 0);
+	assert_int_equal(row->not_before_ms, ms);
+	assert_int_equal(x509b_time_ms(X509_get0_notAfter(x), &ms), 0);
+	assert_int_equal(row->not_after_ms, ms);
+	db_cert_free(row);
 	assert_int_equal(X509_get_pathlen(x), 0);
 	assert_ext(x, NID_key_usage, "Certificate Sign, CRL Sign");
 	assert_int_equal(X509_get_ext_by_NID(x, NID_subject_alt_name, -1), -1);
@@ -410,6 +421,121 @@ test_token_key(void **state)
 	assert_int_equal(ca_fx_token_keys(&fx), keys + 1);
 }
 
+/* x509b_new_cert_spki copies a CSR's key into exactly the TBS x509b_new_cert would build from
+ * the decoded key (RSA and EC), and that TBS, signed by the token, passes x509b_check_signed;
+ * a changed TBS, signature, algorithm, trailing byte or another key does not. */
+static void
+test_spki_copy_and_check_signed(void **state)
+{
+	EVP_PKEY *keys[2] = { rsa_key, ec_key };
+	ASN1_INTEGER *sn = NULL;
+	X509_REQ *req;
+	X509 *a = NULL, *b = NULL, *ca_x = NULL;
+	struct buf tbs_a = { 0 }, tbs_b = { 0 }, der = { 0 }, other = { 0 }, bad = { 0 };
+	const unsigned char *p;
+	unsigned char *csr;
+	char hex[X509B_SERIAL_HEX], digest[32];
+	int i, len;
+
+	(void)state;
+	assert_int_equal(ca_cert_get(inter, &ca_x), 0);
+	for (i = 0; i < 2; i++) {
+		csr = make_csr(keys[i], "spki.example.test", NULL, &len);
+		p = csr;
+		req = d2i_X509_REQ(NULL, &p, len);
+		assert_non_null(req);
+		assert_int_equal(x509b_random_serial(&sn, hex), 0);
+		assert_int_equal(x509b_new_cert(sn, X509_REQ_get_subject_name(req), X509_get_subject_name(ca_x), 1000,
+		    2000, X509_REQ_get0_pubkey(req), &a), 0);
+		assert_int_equal(x509b_new_cert_spki(sn, X509_REQ_get_subject_name(req), X509_get_subject_name(ca_x),
+		    1000, 2000, X509_REQ_get_X509_PUBKEY(req), &b), 0);
+		assert_int_equal(x509b_add_ski(b), 0);
+		assert_int_equal(x509b_add_ski(a), 0);
+		assert_int_equal(x509b_tbs_der(a, inter->key_spec, &tbs_a), 0);
+		assert_int_equal(x509b_tbs_der(b, inter->key_spec, &tbs_b), 0);
+		assert_int_equal(tbs_a.len, tbs_b.len);
+		assert_memory_equal(tbs_a.data, tbs_b.data, tbs_a.len);
+
+		assert_int_equal(tok_sign_certificate(fx.ctx->tok, inter->keyref, tbs_b.data, tbs_b.len, &der), 0);
+		assert_int_equal(x509b_check_signed(der.data, der.len, &tbs_b, X509_get0_pubkey(ca_x), digest,
+		    sizeof(digest)), 0);
+		assert_string_equal(digest, "sha256");
+		/* another TBS (the other key's) */
+		if (i == 1)
+			assert_int_equal(x509b_check_signed(der.data, der.len, &other, X509_get0_pubkey(ca_x), digest,
+			    sizeof(digest)), HSMCA_E_INVALID);
+		/* another issuer key */
+		assert_int_equal(x509b_check_signed(der.data, der.len, &tbs_b, ec_key, digest, sizeof(digest)),
+		    HSMCA_E_INVALID);
+		/* a flipped signature bit, then a trailing byte */
+		assert_int_equal(buf_set(&bad, der.data, der.len), 0);
+		bad.data[bad.len - 5] ^= 0x01;
+		assert_int_equal(x509b_check_signed(bad.data, bad.len, &tbs_b, X509_get0_pubkey(ca_x), digest,
+		    sizeof(digest)), HSMCA_E_INVALID);
+		buf_free(&bad);
+		bad.data = malloc(der.len + 1);
+		assert_non_null(bad.data);
+		memcpy(bad.data, der.data, der.len);
+		bad.data[der.len] = 0;
+		bad.len = der.len + 1;
+		assert_int_equal(x509b_check_signed(bad.data, bad.len, &tbs_b, X509_get0_pubkey(ca_x), digest,
+		    sizeof(digest)), HSMCA_E_INVALID);
+		/* truncated */
+		assert_int_equal(x509b_check_signed(der.data, der.len - 1, &tbs_b, X509_get0_pubkey(ca_x), digest,
+		    sizeof(digest)), HSMCA_E_INVALID);
+		buf_free(&bad);
+		buf_free(&other);
+		other = tbs_b;
+		tbs_b.data = NULL;
+		tbs_b.len = 0;
+		buf_free(&tbs_a);
+		buf_free(&der);
+		X509_free(a);
+		X509_free(b);
+		ASN1_INTEGER_free(sn);
+		X509_REQ_free(req);
+		OPENSSL_free(csr);
+		a = b = NULL;
+		sn = NULL;
+	}
+	buf_free(&other);
+	X509_free(ca_x);
+}
+
+/* ca_cert_get hands out one shared X509 per certificate, keyed by its bytes: a CA row whose
+ * certificate changed (rollover, re-import) gets the new one at once; garbage is refused. */
+static void
+test_ca_cert_cache(void **state)
+{
+	struct db_ca changed;
+	X509 *x1 = NULL, *x2 = NULL, *x3 = NULL, *want = NULL;
+	uint8_t junk[3] = { 0x30, 0x01, 0x00 };
+
+	(void)state;
+	assert_int_equal(ca_cert_get(inter, &x1), 0);
+	assert_int_equal(ca_cert_get(inter, &x2), 0);
+	assert_ptr_equal(x1, x2);
+	/* Same CA id, other certificate: the root's. */
+	changed = *inter;
+	changed.cert_der = root->cert_der;
+	assert_int_equal(ca_cert_get(&changed, &x3), 0);
+	assert_ptr_not_equal(x3, x1);
+	assert_int_equal(x509b_parse_cert(root->cert_der.data, root->cert_der.len, &want), 0);
+	assert_int_equal(X509_cmp(x3, want), 0);
+	assert_int_equal(X509_cmp(x1, want) == 0, 0);
+	/* The old reference stays valid after its slot was replaced. */
+	assert_non_null(X509_get_subject_name(x1));
+	changed.cert_der.data = junk;
+	changed.cert_der.len = sizeof(junk);
+	X509_free(x2);
+	x2 = NULL;
+	assert_int_equal(ca_cert_get(&changed, &x2), HSMCA_E_INVALID);
+	assert_null(x2);
+	X509_free(want);
+	X509_free(x3);
+	X509_free(x1);
+}
+
 /* Last: destroys a CA key. A signing failure leaves a failed order with the error and no
  * certificate row. */
 static void
@@ -458,6 +584,8 @@ main(void)
 		cmocka_unit_test(test_unique_serials),
 		cmocka_unit_test(test_refusals_change_nothing),
 		cmocka_unit_test(test_token_key),
+		cmocka_unit_test(test_spki_copy_and_check_signed),
+		cmocka_unit_test(test_ca_cert_cache),
 		cmocka_unit_test(test_token_failure_fails_order),
 	};
 
