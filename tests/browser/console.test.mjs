@@ -589,6 +589,24 @@ await step('import a CA (openssl certificate and key), show its certificate, edi
   await page.locator('#status .msg-ok').waitFor();
   await page.locator('main table.grid tbody tr', { hasText: 'Imported Root Renamed' }).waitFor({ state: 'detached' });
   assert.ok(!(await rest('GET', '/cas?limit=200', undefined, T)).json.items.some((c) => c.name.startsWith('Imported Root')), 'the CA is gone');
+  // The same CA as a PKCS#12 file: a wrong password is refused in words, the right one imports.
+  const p12 = join(SCRATCH, 'import.p12');
+  openssl('pkcs12', '-export', '-in', crt, '-inkey', key, '-out', p12, '-passout', 'pass:p12-secret');
+  const d2 = await headDialog(page, 'CAs', 'Import CA');
+  await d2.getByLabel('Name', { exact: true }).fill('Imported P12');
+  await d2.getByLabel('PKCS#12 file').setInputFiles(p12);
+  await d2.getByLabel('PKCS#12 password').fill('wrong');
+  await d2.getByRole('button', { name: 'Import', exact: true }).click();
+  const e2 = d2.locator('.dlg-err .msg-error');
+  await e2.waitFor();
+  assert.match(await e2.textContent(), /^[A-Z][^{}]*\.$/, 'wrong PKCS#12 password: ' + await e2.textContent());
+  await d2.getByLabel('PKCS#12 password').fill('p12-secret');
+  await d2.getByRole('button', { name: 'Import', exact: true }).click();
+  await d2.waitFor({ state: 'detached' });
+  await rowLoc(page, 'Imported P12').waitFor();
+  const imp = (await rest('GET', '/cas?limit=200', undefined, T)).json.items.find((c) => c.name === 'Imported P12');
+  assert.equal(imp.subject, 'CN=Imported Browser Root');
+  assert.equal((await rest('DELETE', `/cas/${imp.id}`, undefined, T)).status, 200);
 });
 
 await step("CA row actions: the CA's certificates, CRLs and logs, Show CRL, Show CA certificate", async () => {
