@@ -12,7 +12,7 @@ const SECTIONS = [
   { id: 'crls', label: 'CRLs', mod: './crls.js' },
   { id: 'orders', label: 'Orders', mod: './orders.js' },
   { id: 'logs', label: 'Logs', mod: './logs.js' },
-  { id: 'audit', label: 'Audit', mod: './audit.js' },
+  { id: 'audit', label: 'Audit', mod: './audit.js', roles: ['admin', 'auditor'] },
   { id: 'users', label: 'Users', mod: './users.js', roles: ['admin', 'auditor'] },
   { id: 'teams', label: 'Teams', mod: './teams.js', roles: ['admin', 'auditor'] },
   { id: 'scep-auth', label: 'SCEP authentication', mod: './scep.js' },
