@@ -935,6 +935,14 @@ await step("teams with their CAs; an operator sees only their teams' CAs and cer
   assert.equal(st, 403);
   await p.goto(URL0 + `/#/certificates?ca=${await caId(rootSlug)}`);
   await p.locator('main .msg-error', { hasText: /none of your teams is granted this CA/i }).waitFor();
+  // Every section she is offered opens without an error; Users, Teams and Audit are not offered.
+  const offered = await p.getByRole('navigation', { name: 'Sections' }).getByRole('link').allTextContents();
+  assert.deepEqual(offered, ['CAs', 'Certificates', 'CRLs', 'Orders', 'Logs', 'SCEP authentication']);
+  for (const label of offered) {
+    await section(p, label);
+    await p.locator('main table.grid, main .msg').first().waitFor();
+    assert.equal(await p.locator('main .msg-error').count(), 0, `${label} shows no error to an operator`);
+  }
   await context.close();
 });
 

@@ -4,9 +4,12 @@ import { api, qs } from './api.js';
 import { h, field, sectionHead, dataTable, actionsMenu, pager, loadingDialog, detailList, badge, fmtTime, pre, message } from './ui.js';
 
 export function render(root, ctx, params) {
-  const tab = params.get('tab') === 'scep' ? 'scep' : 'login';
+  // Login attempts are for administrators and auditors; an operator sees the SCEP logs of
+  // their teams' CAs only.
+  const logins = ctx.isAdmin || ctx.readOnly;
+  const tab = params.get('tab') === 'scep' || !logins ? 'scep' : 'login';
   const tabs = h('div', { class: 'tabs', role: 'tablist', 'aria-label': 'Logs' },
-    h('a', { href: '#/logs?tab=login', role: 'tab', 'aria-selected': tab === 'login' ? 'true' : 'false', text: 'Login attempts' }),
+    logins ? h('a', { href: '#/logs?tab=login', role: 'tab', 'aria-selected': tab === 'login' ? 'true' : 'false', text: 'Login attempts' }) : null,
     h('a', { href: '#/logs?tab=scep', role: 'tab', 'aria-selected': tab === 'scep' ? 'true' : 'false', text: 'SCEP logs' }));
   root.append(sectionHead('Logs'), tabs);
   if (tab === 'login') loginAttempts(root, params); else scepLogs(root, params);
