@@ -1225,6 +1225,7 @@ await step('an auditor sees no change buttons', async () => {
     const changes = await p.locator('main .act-change').count();
     const words = await p.locator('main button').filter({ hasText: /^(Create|Import|Edit|Delete|Revoke|Request|Reset|Publish|Enable|Disable|Download PFX)/ }).count();
     assert.equal(changes + words, 0, `${label}: an auditor sees ${changes + words} change buttons`);
+    assert.equal(await p.locator('main .msg-error').count(), 0, `${label} shows no error to an auditor`);
     if (label === 'Certificates') await shot(p, '14-auditor-certificates');
   }
   await context.close();
