@@ -526,6 +526,19 @@ await step('every section opens', async () => {
 const caId = async (slug) => (await rest('GET', '/cas?limit=200', undefined, T)).json.items.find((c) => c.slug === slug || c.name === slug).id;
 const certByCn = async (cn) => (await rest('GET', '/certificates?q=' + encodeURIComponent(cn), undefined, T)).json.items.find((c) => c.common_name === cn);
 
+await step('session cookie is HttpOnly, Secure, SameSite=Strict; a state change without the CSRF header is refused', async () => {
+  const cookies = await adminCtx.cookies(URL0);
+  assert.ok(cookies.length >= 1, 'a session cookie');
+  for (const c of cookies) {
+    assert.ok(c.httpOnly && c.secure && c.sameSite === 'Strict', 'cookie flags: ' + JSON.stringify({ ...c, value: undefined }));
+  }
+  assert.equal(await page.evaluate(() => document.cookie), '', 'scripts cannot read the session cookie');
+  const st = await page.evaluate(async () => (await fetch('/api/v1/teams', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ name: 'csrf-probe' }) })).status);
+  assert.equal(st, 403, 'no CSRF header, no change');
+  const teams = (await rest('GET', '/teams?limit=200', undefined, T)).json.items;
+  assert.ok(!teams.some((t) => t.name === 'csrf-probe'), 'nothing was created');
+});
+
 await step('API errors are shown as human messages, never raw JSON', async () => {
   await section(page, 'CAs');
   await page.locator('.section-head').getByRole('button', { name: 'Create CA' }).click();
