@@ -209,6 +209,16 @@ async function assertLastMenuInView(page, what) {
   assert.deepEqual(hidden, [], `${what}: menu items cut off or covered`);
 }
 
+// Opens a section, runs a row's action and returns its dialog once ready (a selector inside
+// it), its labels checked.
+async function rowDialog(page, sectionLabel, rowText, action, ready) {
+  await section(page, sectionLabel);
+  await openAction(page, rowText, action);
+  await dialogLoc(page).locator(ready).first().waitFor();
+  await assertLabelled(page, action + ' dialog', 'dialog[open]');
+  return dialogLoc(page);
+}
+
 async function closeDialog(page) {
   await page.keyboard.press('Escape');
   await dialogLoc(page).waitFor({ state: 'detached' });
@@ -832,11 +842,7 @@ await step('users: create with a generated password (shown once, copy); forced p
 });
 
 await step('users: edit (email, empty password keeps the old one, last login shown)', async () => {
-  await section(page, 'Users');
-  await openAction(page, 'newbie', 'Edit');
-  const d = dialogLoc(page);
-  await d.getByLabel('Email').waitFor();
-  await assertLabelled(page, 'Edit user dialog', 'dialog[open]');
+  const d = await rowDialog(page, 'Users', 'newbie', 'Edit', 'input[name=email]');
   assert.match(await d.textContent(), /Last login: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC from 127\.0\.0\.1/);
   assert.equal(await d.getByLabel('New password').inputValue(), '');
   await d.getByLabel('Email').fill('newbie2@example.test');
@@ -850,11 +856,7 @@ await step('users: edit (email, empty password keeps the old one, last login sho
 });
 
 await step('API token: created with a validity, shown once with Copy, works, never listed again', async () => {
-  await section(page, 'Users');
-  await openAction(page, 'newbie', 'API tokens');
-  let d = dialogLoc(page);
-  await d.locator('table.grid').waitFor();
-  await assertLabelled(page, 'API tokens dialog', 'dialog[open]');
+  let d = await rowDialog(page, 'Users', 'newbie', 'API tokens', 'table.grid');
   const form = d.locator('form', { hasText: 'New token' });
   await form.getByLabel('Name', { exact: true }).fill('ci');
   await form.getByLabel('Validity (days)').fill('30');
