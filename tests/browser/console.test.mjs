@@ -1,6 +1,7 @@
 // console.test.mjs: drives the hsmca web console in Debian's Chromium through playwright-core,
 // against a real daemon that run.sh started. Env: URL (https console), HTTP_URL (plain listener),
-// ADMIN_PASS, SHOTS (screenshot folder), TMPDIR_TEST (scratch), NODE_EXTRA_CA_CERTS (appliance CA).
+// ADMIN_PASS, SHOTS (screenshot folder), TMPDIR_TEST (scratch), STATE (the daemon's state folder:
+// its SoftHSM token), NODE_EXTRA_CA_CERTS (appliance CA).
 // Steps whose REST routes do not exist yet are SKIPPED loudly (and listed at the end), never
 // silently passed.
 import { chromium } from 'playwright-core';
@@ -15,7 +16,8 @@ const HTTP_URL = process.env.HTTP_URL;
 const ADMIN_PASS = process.env.ADMIN_PASS;
 const SHOTS = process.env.SHOTS;
 const SCRATCH = process.env.TMPDIR_TEST;
-assert.ok(URL0 && ADMIN_PASS && SHOTS && SCRATCH, 'run through tests/browser/run.sh');
+const STATE = process.env.STATE;
+assert.ok(URL0 && ADMIN_PASS && SHOTS && SCRATCH && STATE, 'run through tests/browser/run.sh');
 mkdirSync(SHOTS, { recursive: true });
 
 const openPages = [];
@@ -362,7 +364,7 @@ await step('request a certificate with server-side key generation', async () => 
   const row = page.locator('main table.grid tbody tr', { hasText: CN1 }).first();
   assert.match(await row.textContent(), /active/);
   await openAction(page, CN1, 'Certificate');
-  await dialogLoc(page).locator('dl.details').waitFor();
+  await dialogLoc(page).locator('dl.details').first().waitFor();
   const txt = await dialogLoc(page).textContent();
   for (const f of ['Common name', 'Subject alternative names', 'Issuer', 'Algorithm', 'Digest', 'Valid from', 'Valid to', 'Days until expiry', 'Status', 'Source', 'SHA-256 fingerprint'])
     assert.ok(txt.includes(f), 'detail shows ' + f);
@@ -428,7 +430,7 @@ await step('CRLs section shows the CRL with the revoked serial', async () => {
   await shot(page, '04-crls');
   await page.locator('main table.grid tbody tr').first().locator('summary').click();
   await page.getByRole('button', { name: 'Show CRL', exact: true }).click();
-  await dialogLoc(page).locator('dl.details').waitFor();
+  await dialogLoc(page).locator('dl.details').first().waitFor();
   if (revokedSerial) assert.ok((await dialogLoc(page).textContent()).toUpperCase().includes(revokedSerial.toUpperCase()), 'CRL view lists the serial');
   await shot(page, '04-crl-show');
   await page.keyboard.press('Escape');
@@ -658,7 +660,7 @@ await step("CA row actions: the CA's certificates, CRLs and logs, Show CRL, Show
   assert.equal(await page.getByRole('tab', { name: 'SCEP logs' }).getAttribute('aria-selected'), 'true');
   await section(page, 'CAs');
   await openAction(page, 'Browser Issuing', 'Show CRL');
-  await dialogLoc(page).locator('dl.details').waitFor();
+  await dialogLoc(page).locator('dl.details').first().waitFor();
   if (revokedSerial) assert.ok((await dialogLoc(page).textContent()).toUpperCase().includes(revokedSerial.toUpperCase()), 'Show CRL lists the revoked serial');
   await closeDialog(page);
   await openAction(page, 'Browser Issuing', 'Show CA certificate');
@@ -690,7 +692,7 @@ await step('request a certificate by CSR upload; detail view; Download PEM verif
   await rowLoc(page, CSR_CN).waitFor();
   // Detail view: every field, the key is not on the token.
   await openAction(page, CSR_CN, 'Certificate');
-  await dialogLoc(page).locator('dl.details').waitFor();
+  await dialogLoc(page).locator('dl.details').first().waitFor();
   const dl = await dialogLoc(page).locator('dl.details').evaluate((el) => {
     const o = {};
     const dts = el.querySelectorAll('dt');
@@ -1144,8 +1146,8 @@ await step('Orders and Audit: filters and details', async () => {
   assert.ok(types.length >= 1 && types.every((t) => t === 'csr'), 'type filter: ' + types);
   await row.locator('summary').click();
   await row.getByRole('button', { name: 'Details' }).click();
-  await dialogLoc(page).locator('dl.details').waitFor();
-  const txt = await dialogLoc(page).locator('dl.details').textContent();
+  await dialogLoc(page).locator('dl.details').first().waitFor();
+  const txt = await dialogLoc(page).locator('dl.details').first().textContent();
   assert.ok(txt.includes(CSR_CN) && txt.includes('complete'), 'order details: ' + txt);
   await closeDialog(page);
   await section(page, 'Audit');
@@ -1157,9 +1159,49 @@ await step('Orders and Audit: filters and details', async () => {
   assert.ok(events.every((e) => e === 'certificate.revoke.confirmed'), 'event filter: ' + events);
   await rowsLoc(page).first().locator('summary').click();
   await rowsLoc(page).first().getByRole('button', { name: 'Details' }).click();
-  await dialogLoc(page).locator('dl.details').waitFor();
+  await dialogLoc(page).locator('dl.details').first().waitFor();
   assert.match(await dialogLoc(page).textContent(), /user:admin/);
+  assert.doesNotMatch(await dialogLoc(page).textContent(), /[{}]/, 'audit details read as a list, not JSON');
   await closeDialog(page);
+});
+
+await step('a failed order shows its error (the CA key was removed from the token behind the appliance)', async () => {
+  const key = join(SCRATCH, 'lost.key'), crt = join(SCRATCH, 'lost.crt');
+  openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', crt,
+    '-subj', '/CN=Lost Key CA', '-days', '365', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
+  const ca = await rest('POST', '/cas/import', { name: 'Lost Key', certificate: readFileSync(crt, 'utf8'), key: readFileSync(key, 'utf8') }, T);
+  assert.equal(ca.status, 201, ca.text);
+  const label = decodeURIComponent(/object=([^;]+)/.exec(ca.json.keyref)[1]);
+  execFileSync('pkcs11-tool', ['--module', '/usr/lib/softhsm/libsofthsm2.so', '--login', '--pin', readFileSync(join(STATE, 'pin'), 'utf8').trim(),
+    '--delete-object', '--type', 'privkey', '--label', label], { env: { ...process.env, SOFTHSM2_CONF: join(STATE, 'softhsm2.conf') }, stdio: 'ignore' });
+  await section(page, 'Certificates');
+  await page.getByRole('button', { name: 'Request certificate' }).click();
+  const d = dialogLoc(page);
+  await d.getByLabel('CA', { exact: true }).selectOption(ca.json.slug);
+  await d.getByLabel('Subject', { exact: true }).fill('CN=lost.example.test');
+  await d.getByRole('button', { name: 'Request' }).click();
+  const err = d.locator('.dlg-err .msg-error');
+  await err.waitFor({ timeout: 30000 });
+  assert.match(await err.textContent(), /^[A-Z][^{}]*\.$/, 'the refusal in words: ' + await err.textContent());
+  await closeDialog(page);
+  await section(page, 'Orders');
+  const f = page.getByRole('search', { name: 'Filter orders' });
+  await f.getByLabel('Status').selectOption('failed');
+  await f.getByRole('button', { name: 'Apply filters' }).click();
+  const row = rowLoc(page, 'lost.example.test');
+  await row.locator('.badge-failed').waitFor();
+  await row.locator('summary').click();
+  await row.getByRole('button', { name: 'Show failure details' }).click();
+  const dd = dialogLoc(page);
+  await dd.locator('.slot .msg-error').waitFor();
+  assert.match(await dd.locator('.slot .msg-error').textContent(), /ca-lost-key/, 'the error names the key');
+  assert.match(await dd.locator('dl.details').first().textContent(), /lost-key/);
+  // The request's parameters read as a nested list, not as JSON.
+  assert.match(await dd.locator('dl.details dl.details').textContent(), /Key algorithm\s*rsa-2048/);
+  assert.doesNotMatch(await dd.textContent(), /[{}]/);
+  await shot(page, '34-failed-order');
+  await closeDialog(page);
+  assert.equal((await rest('DELETE', `/cas/${ca.json.id}`, undefined, T)).status, 200);
 });
 
 await step('labels on every control in every section', async () => {

@@ -81,7 +81,7 @@ rm -rf "$shots"
 mkdir -p "$shots"
 rc=0
 URL=https://127.0.0.1:$https_port HTTP_URL=http://127.0.0.1:$http_port ADMIN_PASS=$admin_pass SHOTS=$shots \
-	TMPDIR_TEST=$T NODE_EXTRA_CA_CERTS=$state/tls/ca.pem node "$here/console.test.mjs" || rc=$?
+	TMPDIR_TEST=$T STATE=$state NODE_EXTRA_CA_CERTS=$state/tls/ca.pem node "$here/console.test.mjs" || rc=$?
 # Stop the daemon here so a sanitizer build reports leaks and errors into its log before we read it.
 kill -TERM "$pid"
 for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done

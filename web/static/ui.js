@@ -170,26 +170,37 @@ export function pre(text, label) {
   return h('pre', { class: 'pem', tabindex: '0', 'aria-label': label || 'Content', text });
 }
 
-// A definition list of an object's fields (every field, in order, formatted).
+const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+// A definition list of an object's fields (every field, in order, formatted); a field that is
+// itself an object (an order's parameters, an audit row's details) becomes a nested list.
 export function detailList(obj, labels) {
   const dl = h('dl', { class: 'details' });
   for (const [k, v] of Object.entries(obj || {})) {
     if (k === 'certificate' || k === 'chain' || k === 'der') continue;
-    dl.append(h('dt', { text: (labels && labels[k]) || humanKey(k) }), h('dd', {}, fmtValue(v)));
+    dl.append(h('dt', { text: (labels && labels[k]) || humanKey(k) }),
+      h('dd', {}, isObject(v) && Object.keys(v).length ? detailList(v) : fmtValue(v)));
   }
   return dl;
 }
 
+// Words of API field names that are written differently in a sentence.
+const WORDS = {
+  ca: 'CA', cas: 'CAs', crl: 'CRL', crls: 'CRLs', ip: 'IP', scep: 'SCEP', url: 'URL', uri: 'URI', der: 'DER', pem: 'PEM',
+  pfx: 'PFX', api: 'API', http: 'HTTP', totp: 'TOTP', sha256: 'SHA-256', sans: 'SANs', ms: '(ms)', id: 'id',
+};
+
 export function humanKey(k) {
-  const s = k.replace(/_/g, ' ');
+  const s = k.split('_').map((w) => WORDS[w] || w).join(' ');
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
+// One value as text; objects and lists read as "Key: value; ..." rather than JSON.
 export function fmtValue(v) {
   if (v === null || v === undefined || v === '') return '—';
   if (typeof v === 'boolean') return v ? 'yes' : 'no';
-  if (Array.isArray(v)) return v.length ? v.map((x) => (typeof x === 'object' ? JSON.stringify(x) : String(x))).join(', ') : '—';
-  if (typeof v === 'object') return JSON.stringify(v);
+  if (Array.isArray(v)) return v.length ? v.map((x) => (isObject(x) ? `(${fmtValue(x)})` : fmtValue(x))).join(', ') : '—';
+  if (isObject(v)) return Object.keys(v).length ? Object.entries(v).map(([k, x]) => `${humanKey(k)}: ${fmtValue(x)}`).join('; ') : '—';
   if (typeof v === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/.test(v)) return fmtTime(v);
   return String(v);
 }
