@@ -981,6 +981,8 @@ await step('SCEP authentication: create (secret shown once), disable, enable, de
   assert.ok(!JSON.stringify(entry).includes(secret), 'the secret is not listed');
   await openAction(page, 'browser-scep', 'Disable');
   await row().locator('.badge-disabled').waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement.getAttribute('aria-label')), 'Actions for browser-scep',
+    'after the list reloads, the focus is back on the row\'s menu');
   assert.equal((await rest('GET', `/scep-auth/${entry.id}`, undefined, T)).json.enabled, false);
   await openAction(page, 'browser-scep', 'Enable');
   await row().locator('.badge-enabled').waitFor();

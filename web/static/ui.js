@@ -95,7 +95,7 @@ export function dialog(title, build, { wide = false } = {}) {
       dlg.close();
       dlg.remove();
       // Focus goes back where the dialog was opened from; if that is gone (a redrawn table),
-      // to the section, so keyboard users do not restart from the top of the page.
+      // to the dialog below or the section, so keyboard users do not restart from the top.
       if (opener && opener.isConnected && opener.getClientRects().length && typeof opener.focus === 'function') opener.focus();
       else focusSection();
       resolve(value);
@@ -392,6 +392,7 @@ export function pager(load, render, into) {
       into.replaceChildren(render((r && r.items) || []));
       const again = keep && into.querySelector(`[aria-label="${CSS.escape(keep)}"]`);
       if (again) again.focus();
+      else if (keep) focusSection();
       prev.disabled = stack.length === 0;
       next.disabled = !nextCursor;
       info.textContent = `Page ${stack.length + 1}`;
