@@ -221,6 +221,14 @@ async function rowDialog(page, sectionLabel, rowText, action, ready) {
   return dialogLoc(page);
 }
 
+// Clicks the dialog's Copy button and waits until the clipboard holds the secret (the button's
+// "Copied" label lasts only a moment, so it is not what the test waits for).
+async function copyAndCheck(page, d, secret) {
+  await page.evaluate(() => navigator.clipboard.writeText(''));
+  await d.getByRole('button', { name: 'Copy' }).click();
+  await page.waitForFunction(async (v) => (await navigator.clipboard.readText()) === v, secret);
+}
+
 async function closeDialog(page) {
   await page.keyboard.press('Escape');
   await dialogLoc(page).waitFor({ state: 'detached' });
@@ -809,9 +817,7 @@ await step('users: create with a generated password (shown once, copy); forced p
   const pw = await d.getByLabel('Generated password').inputValue();
   assert.ok(pw.length >= 16, 'a long generated password');
   assert.match(await d.textContent(), /cannot be shown again/);
-  await d.getByRole('button', { name: 'Copy' }).click();
-  await d.getByRole('button', { name: 'Copied' }).waitFor();
-  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), pw, 'Copy puts the password on the clipboard');
+  await copyAndCheck(page, d, pw);
   await shot(page, '20-user-generated-password');
   await d.getByRole('button', { name: 'Close', exact: true }).last().click();
   await rowLoc(page, 'newbie').waitFor();
@@ -868,9 +874,7 @@ await step('API token: created with a validity, shown once with Copy, works, nev
   const tok = await box.inputValue();
   assert.match(tok, /^hsmca_at_/);
   assert.match(await d.textContent(), /cannot be shown again/);
-  await d.getByRole('button', { name: 'Copy' }).click();
-  await d.getByRole('button', { name: 'Copied' }).waitFor();
-  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), tok);
+  await copyAndCheck(page, d, tok);
   await d.locator('table.grid tbody tr', { hasText: 'ci' }).waitFor();
   assert.ok(!(await d.locator('table.grid').textContent()).includes(tok), 'the list shows a prefix, not the token');
   await shot(page, '23-api-token');
