@@ -665,7 +665,7 @@ await step("CA row actions: the CA's certificates, CRLs and logs, Show CRL, Show
   await openAction(page, 'Browser Issuing', "CA's logs");
   await page.waitForURL(new RegExp(`#/logs\\?tab=scep&ca=${id}$`));
   await page.locator('main', { hasText: 'SCEP exchanges of Browser Issuing' }).waitFor();
-  assert.equal(await page.getByRole('tab', { name: 'SCEP logs' }).getAttribute('aria-selected'), 'true');
+  assert.equal(await page.getByRole('navigation', { name: 'Logs' }).getByRole('link', { name: 'SCEP logs' }).getAttribute('aria-current'), 'page');
   await section(page, 'CAs');
   await openAction(page, 'Browser Issuing', 'Show CRL');
   await dialogLoc(page).locator('dl.details').first().waitFor();

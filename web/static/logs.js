@@ -8,9 +8,11 @@ export function render(root, ctx, params) {
   // their teams' CAs only.
   const logins = ctx.isAdmin || ctx.readOnly;
   const tab = params.get('tab') === 'scep' || !logins ? 'scep' : 'login';
-  const tabs = h('div', { class: 'tabs', role: 'tablist', 'aria-label': 'Logs' },
-    logins ? h('a', { href: '#/logs?tab=login', role: 'tab', 'aria-selected': tab === 'login' ? 'true' : 'false', text: 'Login attempts' }) : null,
-    h('a', { href: '#/logs?tab=scep', role: 'tab', 'aria-selected': tab === 'scep' ? 'true' : 'false', text: 'SCEP logs' }));
+  // Two links, not an ARIA tab list: each is its own page (its own URL), and links need no
+  // arrow-key handling.
+  const tabs = h('nav', { class: 'tabs', 'aria-label': 'Logs' },
+    logins ? h('a', { href: '#/logs?tab=login', 'aria-current': tab === 'login' ? 'page' : null, text: 'Login attempts' }) : null,
+    h('a', { href: '#/logs?tab=scep', 'aria-current': tab === 'scep' ? 'page' : null, text: 'SCEP logs' }));
   root.append(sectionHead('Logs'), tabs);
   if (tab === 'login') loginAttempts(root, params); else scepLogs(root, params);
 }
