@@ -85,18 +85,24 @@ teardown(void **state)
 	return 0;
 }
 
+/* One integer from SQL on the test's connection. */
 static int64_t
-n_certs(void)
+sql_int(const char *sql)
 {
 	sqlite3_stmt *st = NULL;
 	int64_t n;
 
-	assert_int_equal(sqlite3_prepare_v2(db_handle(fx.ctx->db), "SELECT count(*) FROM certificates", -1, &st, NULL),
-	    SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db_handle(fx.ctx->db), sql, -1, &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	n = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	return n;
+}
+
+static int64_t
+n_certs(void)
+{
+	return sql_int("SELECT count(*) FROM certificates");
 }
 
 static void
@@ -242,20 +248,6 @@ test_good_enrollment(void **state)
 	/* The same transaction and key again (micromdm derives the transactionID from the key):
 	 * a new request, served. */
 	client_free(&c);
-}
-
-/* One integer from SQL on the test's connection. */
-static int64_t
-sql_int(const char *sql)
-{
-	sqlite3_stmt *st = NULL;
-	int64_t n;
-
-	assert_int_equal(sqlite3_prepare_v2(db_handle(fx.ctx->db), sql, -1, &st, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return n;
 }
 
 static int
