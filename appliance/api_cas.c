@@ -4,7 +4,8 @@
  * certificate, chain and (exportable keys only) private key as PEM.
  * May call: ca.h (creation, import, chain), db_cas_query.h, db_certs_query.h, tok.h (key
  * attributes, export, delete), audit.h, json_in.h, ra.h and db_scep.h (SCEP state of a CA). Must never: return a non-exportable key in any
- * form, or delete a token key unless the request says delete_key=true.
+ * form, or delete a token key unless the request says delete_key=true (exception: the keys of a
+ * pending rollover, which the delete cancels; no row would name them afterwards).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 #include "audit.h"
 #include "auth.h"
 #include "ca.h"
+#include "ca_rollover.h"
 #include "db.h"
 #include "db_cas.h"
 #include "db_cas_query.h"
@@ -419,6 +421,8 @@ int
 api_cas_delete(struct req *req, struct resp *resp)
 {
 	struct db_ca *ca = NULL;
+	struct hsmca_ctx *ctx = NULL;
+	struct ca_rollover_keys rkeys = { NULL, 0, 0 };
 	int64_t live = 0, children = 0;
 	int force, delete_key, key_deleted = 0, rc;
 	char det[160];
@@ -444,6 +448,14 @@ api_cas_delete(struct req *req, struct resp *resp)
 	}
 	snprintf(det, sizeof(det), "{\"delete_key\":%s,\"force\":%s,\"live_certificates\":%lld}",
 	    delete_key ? "true" : "false", force ? "true" : "false", (long long)live);
+	/* A pending rollover's keys and the retired keys are named only by rows the delete cascades
+	 * away: read them first, delete them after the commit (ca_rollover.h). */
+	if ((ctx = api_ctx_new(req)) == NULL) {
+		rc = HSMCA_E_NOMEM;
+		goto out;
+	}
+	if ((rc = ca_rollover_keys_read(ctx, ca->id, &rkeys)) != 0)
+		goto out;
 	if ((rc = db_begin(req->db)) != 0)
 		goto out;
 	if ((rc = db_cas_query_delete(req->db, ca->id)) != 0 ||
@@ -468,9 +480,12 @@ api_cas_delete(struct req *req, struct resp *resp)
 			    ca->slug, ca->keyref, err_msg(HSMCA_E_TOKEN));
 		}
 	}
+	ca_rollover_keys_delete(ctx, &rkeys, delete_key);
 	rc = resp_json(resp, 200, json_pack("{s:I,s:s,s:b,s:b}", "id", (json_int_t)ca->id, "slug", ca->slug,
 	    "deleted", 1, "key_deleted", key_deleted));
 out:
+	ca_rollover_keys_free(&rkeys);
+	api_ctx_free(ctx);
 	db_ca_free(ca);
 	return rc;
 }

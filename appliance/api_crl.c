@@ -3,7 +3,9 @@
  *   GET  /crl/{slug}.crl (plain, public): the CA's newest CRL, DER (the CDP of issued certificates)
  *        or PEM with ?format=pem; ETag "<ca_id>-<number>" and Last-Modified = thisUpdate so that
  *        pollers get a 304 without the body. The first request for a CA that has never published
- *        makes its first CRL (the scheduler would within a second anyway).
+ *        makes its first CRL (the scheduler would within a second anyway). After a rollover each
+ *        key generation has its own CRL (ca_rollover.h): {slug} is "<slug>" for the CA's first key
+ *        and "<slug>.g<N>" for generation N (slug_gen_name), the URL its certificates carry.
  *   POST /api/v1/cas/{id}/crl: publish now (admin, operator of the CA).
  *   GET  /api/v1/cas/{id}/crls: history; GET /api/v1/crls/{id}: one CRL parsed for "Show CRL".
  * May call: crl.h, db_crls.h, db_cas.h, auth.h, slug.h, OpenSSL (parsing a stored CRL only).
@@ -94,17 +96,18 @@ not_modified_since(const char *header, int64_t this_update_ms)
 	return this_update_ms / 1000 <= (int64_t)timegm(&tm);
 }
 
-/* The newest CRL of ca (with its DER when with_der); makes the first one when there is none. */
+/* The newest CRL of key generation gen of ca (with its DER when with_der); makes the first one
+ * when there is none and gen is current (a retired key's CRL is made by crl_publish when due). */
 static int
-latest_or_first(struct req *req, const struct db_ca *ca, int with_der, struct db_crl **out)
+latest_or_first(struct req *req, const struct db_ca *ca, int64_t gen, int with_der, struct db_crl **out)
 {
 	struct hsmca_ctx *ctx = NULL;
 	int rc;
 
-	rc = db_crls_latest(req->db, ca->id, with_der, out);
+	rc = db_crls_latest_gen(req->db, ca->id, gen, with_der, out);
 	if (rc != HSMCA_E_NOTFOUND)
 		return rc;
-	if (req->tok == NULL || strcmp(ca->status, "retired") == 0)
+	if (req->tok == NULL || strcmp(ca->status, "retired") == 0 || gen != ca->key_gen)
 		return err_set(HSMCA_E_NOTFOUND, "CA '%s' has not published a CRL yet", ca->slug);
 	if ((ctx = api_ctx_new(req)) == NULL)
 		return HSMCA_E_NOMEM;
@@ -112,22 +115,28 @@ latest_or_first(struct req *req, const struct db_ca *ca, int with_der, struct db
 	api_ctx_free(ctx);
 	if (rc != 0)
 		return rc;
-	return db_crls_latest(req->db, ca->id, with_der, out);
+	return db_crls_latest_gen(req->db, ca->id, gen, with_der, out);
 }
 
 int
 api_crl_download(struct req *req, struct resp *resp)
 {
-	const char *slug = req_param(req, "slug"), *format = req_query(req, "format"), *h;
+	const char *name = req_param(req, "slug"), *format = req_query(req, "format"), *h;
 	struct db_ca *ca = NULL;
 	struct db_crl *meta = NULL, *crl = NULL;
 	struct buf pem = { NULL, 0 };
-	char etag[64], date[40];
+	char etag[64], date[40], slug[SLUG_MAX];
+	long long gen;
 	int pem_wanted = 0, rc;
 
-	/* A malformed slug (dots, %2e%2e, NUL) names no CA: answer as for an unknown one. */
-	if (slug == NULL || !slug_valid(slug) || db_cas_get_by_slug(req->db, slug, &ca) != 0)
+	/* A malformed name (%2e%2e, NUL, a generation the CA never had) names no CA: answer as for an
+	 * unknown one. */
+	if (name == NULL || slug_gen_parse(name, slug, &gen) != 0 || db_cas_get_by_slug(req->db, slug, &ca) != 0)
 		return err_set(HSMCA_E_NOTFOUND, "no such CA");
+	if (gen > ca->key_gen) {
+		rc = err_set(HSMCA_E_NOTFOUND, "no such CA");
+		goto out;
+	}
 	if (format != NULL) {
 		if (strcmp(format, "pem") == 0)
 			pem_wanted = 1;
@@ -137,7 +146,7 @@ api_crl_download(struct req *req, struct resp *resp)
 		}
 	}
 	/* Metadata first: a poller that has this CRL gets its 304 without the DER being read. */
-	if ((rc = latest_or_first(req, ca, 0, &meta)) != 0)
+	if ((rc = latest_or_first(req, ca, gen, 0, &meta)) != 0)
 		goto out;
 	snprintf(etag, sizeof(etag), "\"%lld-%lld%s\"", (long long)ca->id, (long long)meta->number,
 	    pem_wanted ? "-pem" : "");
@@ -176,11 +185,11 @@ out:
 static json_t *
 crl_json(const struct db_crl *c, const char *ca_slug)
 {
-	return json_pack("{s:I,s:I,s:o,s:I,s:o,s:o,s:I,s:o,s:b}", "id", (json_int_t)c->id,
+	return json_pack("{s:I,s:I,s:o,s:I,s:o,s:o,s:I,s:o,s:b,s:I}", "id", (json_int_t)c->id,
 	    "ca_id", (json_int_t)c->ca_id, "ca", api_str_or_null(ca_slug), "number", (json_int_t)c->number,
 	    "this_update", api_time_json(c->this_update_ms), "next_update", api_time_json(c->next_update_ms),
 	    "entries", (json_int_t)c->entry_count, "created_at", api_time_json(c->created_at_ms),
-	    "der_available", c->der.len > 0);
+	    "der_available", c->der.len > 0, "key_generation", (json_int_t)c->key_gen);
 }
 
 int

@@ -19,6 +19,7 @@
 
 #include "audit.h"
 #include "ca.h"
+#include "ca_rollover.h"
 #include "db.h"
 #include "db_certs.h"
 #include "err.h"
@@ -445,7 +446,7 @@ ca_create(struct hsmca_ctx *ctx, const struct ca_create_req *req, int is_root, s
 	    (rc = x509b_add_ski(tbs)) != 0)
 		goto out;
 	if (!is_root && ((rc = x509b_add_aki(tbs, parent_cert)) != 0 ||
-	    (rc = x509b_add_ca_urls(tbs, ctx->cfg.public_base_url, parent->slug, 0)) != 0))
+	    (rc = x509b_add_ca_urls(tbs, ctx->cfg.public_base_url, parent->slug, parent->key_gen, 0)) != 0))
 		goto out;
 	if (is_root)
 		rc = ca_sign(ctx->tok, keyref, tok_key_spec_name(spec), tbs, pub, &der, &cert);
@@ -469,6 +470,7 @@ ca_create(struct hsmca_ctx *ctx, const struct ca_create_req *req, int is_root, s
 		    (rc = x509b_digest_name(cert, digest, sizeof(digest))) != 0)
 			goto out;
 		crow.ca_id = parent->id;
+		crow.ca_key_gen = parent->key_gen;
 		crow.serial = serial_hex;
 		crow.subject = subject_text;
 		crow.issuer = issuer_text;
@@ -704,8 +706,11 @@ ca_chain(struct hsmca_ctx *ctx, const struct db_ca *ca, struct buf **ders, size_
 		}
 		if ((rc = db_cas_get_by_id(ctx->db, next, &cur)) != 0)
 			goto out;
-		if ((rc = buf_set(&list[count++], cur->cert_der.data, cur->cert_der.len)) != 0)
+		/* Not simply the parent's current certificate: after a rollover of the parent, the
+		 * one whose key signed the previous link (ca_rollover.h). */
+		if ((rc = ca_rollover_issuer_cert(ctx, cur, &list[count - 1], &list[count])) != 0)
 			goto out;
+		count++;
 		next = cur->parent_id;
 		db_ca_free(cur);
 		cur = NULL;

@@ -82,7 +82,9 @@ int ca_get_by_slug(struct hsmca_ctx *ctx, const char *slug, struct db_ca **out);
 int ca_get_by_id(struct hsmca_ctx *ctx, int64_t id, struct db_ca **out);
 
 /* The DER certificates from ca up to its root (as far as parents are known to the appliance):
- * (*ders)[0] is ca's own. Caller frees with ca_chain_free(*ders, *n). */
+ * (*ders)[0] is ca's own, then each parent's certificate whose key signed the one before it
+ * (current or retired by a rollover: ca_rollover_issuer_cert). Caller frees with
+ * ca_chain_free(*ders, *n). */
 int ca_chain(struct hsmca_ctx *ctx, const struct db_ca *ca, struct buf **ders, size_t *n);
 void ca_chain_free(struct buf *ders, size_t n);
 

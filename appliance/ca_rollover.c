@@ -153,7 +153,7 @@ rollover_certificate(struct hsmca_ctx *ctx, int days, struct rollover *r)
 	    (rc = x509b_add_ski(tbs)) != 0)
 		goto out;
 	if (!r->is_root && ((rc = x509b_add_aki(tbs, r->parent_cert)) != 0 ||
-	    (rc = x509b_add_ca_urls(tbs, ctx->cfg.public_base_url, r->parent->slug, 0)) != 0))
+	    (rc = x509b_add_ca_urls(tbs, ctx->cfg.public_base_url, r->parent->slug, r->parent->key_gen, 0)) != 0))
 		goto out;
 	if (r->is_root)
 		rc = ca_sign(ctx->tok, r->keyref, tok_key_spec_name(r->spec), tbs, r->pub, &r->next_der, &r->next);
@@ -220,6 +220,7 @@ rollover_store_subca(struct hsmca_ctx *ctx, const struct db_ca *ca, const struct
 	    (rc = x509b_digest_name(r->next, digest, sizeof(digest))) != 0)
 		goto out;
 	row.ca_id = r->parent->id;
+	row.ca_key_gen = r->parent->key_gen;
 	row.serial = n->serial;
 	row.subject = subject;
 	row.issuer = issuer;
@@ -353,7 +354,10 @@ ca_rollover_activate(struct hsmca_ctx *ctx, const struct db_ca *ca, const char *
 	}
 	if ((rc = db_begin(ctx->db)) != 0)
 		goto out;
+	/* The CRL is due at once: the new key's certificates point at its own CRL URL, which has
+	 * none yet, and the retired key's CRL now covers only what it issued. */
 	if ((rc = db_cas_next_activate(ctx->db, ca, next, db_now_ms())) != 0 ||
+	    (rc = db_revocation_mark_crl_due(ctx->db, ca->id, db_now_ms())) != 0 ||
 	    (rc = audit_write(ctx->db, actor, ip, "ca.rollover.activated", ca->slug, details)) != 0 ||
 	    (rc = db_commit(ctx->db)) != 0) {
 		db_rollback(ctx->db);
@@ -476,4 +480,235 @@ out:
 	db_ca_free(parent);
 	db_ca_next_free(next);
 	return rc;
+}
+
+/* --------------------------------------------------------------- key generations */
+
+void
+ca_gens_free(struct ca_gens *g)
+{
+	if (g == NULL)
+		return;
+	free(g->g);
+	db_ca_history_list_free(g->hist, g->n_hist);
+	memset(g, 0, sizeof(*g));
+}
+
+int
+ca_gens_read(struct hsmca_ctx *ctx, const struct db_ca *ca, struct ca_gens *out)
+{
+	size_t i;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = db_cas_history_list(ctx->db, ca->id, &out->hist, &out->n_hist)) != 0)
+		return rc;
+	if ((out->g = calloc(out->n_hist + 1, sizeof(*out->g))) == NULL) {
+		ca_gens_free(out);
+		return HSMCA_E_NOMEM;
+	}
+	out->g[0].gen = ca->key_gen;
+	out->g[0].cert_der = &ca->cert_der;
+	out->g[0].keyref = ca->keyref;
+	out->g[0].key_spec = ca->key_spec;
+	out->g[0].not_after_ms = ca->not_after_ms;
+	out->g[0].current = 1;
+	for (i = 0; i < out->n_hist; i++) {
+		struct ca_gen *g = &out->g[i + 1];
+
+		g->gen = out->hist[i].key_gen;
+		g->cert_der = &out->hist[i].cert_der;
+		g->keyref = out->hist[i].keyref;
+		g->key_spec = out->hist[i].key_spec;
+		g->not_after_ms = out->hist[i].not_after_ms;
+	}
+	out->n = out->n_hist + 1;
+	return 0;
+}
+
+const struct ca_gen *
+ca_gens_find(const struct ca_gens *g, int64_t gen)
+{
+	size_t i;
+
+	for (i = 0; i < g->n; i++)
+		if (g->g[i].gen == gen)
+			return &g->g[i];
+	return NULL;
+}
+
+/* The key identifier an AKI made by x509_build.c would carry for cert: its SKI, else SHA-1 of
+ * its key. 0 and *len = 0 when neither is available. */
+static void
+rollover_keyid(X509 *cert, unsigned char out[EVP_MAX_MD_SIZE], unsigned int *len)
+{
+	const ASN1_OCTET_STRING *ski = X509_get0_subject_key_id(cert);
+
+	*len = 0;
+	if (ski != NULL && ASN1_STRING_length(ski) > 0 && ASN1_STRING_length(ski) <= EVP_MAX_MD_SIZE) {
+		*len = (unsigned int)ASN1_STRING_length(ski);
+		memcpy(out, ASN1_STRING_get0_data(ski), *len);
+	} else if (!X509_pubkey_digest(cert, EVP_sha1(), out, len)) {
+		*len = 0;
+	}
+}
+
+/* 1 when cand's key signed child: by key identifier when child has an AKI, else by signature. */
+static int
+rollover_signed_by(X509 *child, X509 *cand)
+{
+	const ASN1_OCTET_STRING *aki = X509_get0_authority_key_id(child);
+	unsigned char kid[EVP_MAX_MD_SIZE];
+	unsigned int kl;
+
+	if (aki != NULL) {
+		rollover_keyid(cand, kid, &kl);
+		return kl > 0 && (int)kl == ASN1_STRING_length(aki) && memcmp(kid, ASN1_STRING_get0_data(aki), kl) == 0;
+	}
+	return X509_verify(child, X509_get0_pubkey(cand)) == 1;
+}
+
+int
+ca_rollover_issuer_cert(struct hsmca_ctx *ctx, const struct db_ca *parent, const struct buf *child_der,
+    struct buf *out)
+{
+	struct ca_gens gens;
+	const struct buf *pick = &parent->cert_der;
+	X509 *child = NULL, *cand = NULL;
+	size_t i;
+	int rc;
+
+	memset(&gens, 0, sizeof(gens));
+	out->data = NULL;
+	out->len = 0;
+	if (x509b_parse_cert(child_der->data, child_der->len, &child) != 0) {
+		rc = err_set(HSMCA_E_DB, "a certificate in the chain of CA '%s' does not parse", parent->slug);
+		goto out;
+	}
+	/* The usual case first: the parent's current certificate, decoded once per process. */
+	if ((rc = ca_cert_get(parent, &cand)) != 0)
+		goto out;
+	if (rollover_signed_by(child, cand))
+		goto found;
+	if ((rc = ca_gens_read(ctx, parent, &gens)) != 0)
+		goto out;
+	for (i = 1; i < gens.n; i++) {
+		X509_free(cand);
+		cand = NULL;
+		if (x509b_parse_cert(gens.g[i].cert_der->data, gens.g[i].cert_der->len, &cand) != 0)
+			continue;
+		if (rollover_signed_by(child, cand)) {
+			pick = gens.g[i].cert_der;
+			break;
+		}
+	}
+found:
+	rc = buf_set(out, pick->data, pick->len);
+out:
+	ERR_clear_error();
+	err_clear();
+	X509_free(cand);
+	X509_free(child);
+	ca_gens_free(&gens);
+	return rc;
+}
+
+/* ------------------------------------------------------- keys left by a CA deletion */
+
+void
+ca_rollover_keys_free(struct ca_rollover_keys *k)
+{
+	size_t i;
+
+	if (k == NULL)
+		return;
+	for (i = 0; i < k->n; i++)
+		free(k->keyrefs[i]);
+	free(k->keyrefs);
+	memset(k, 0, sizeof(*k));
+}
+
+static int
+rollover_keys_add(struct ca_rollover_keys *k, const char *keyref)
+{
+	char **grown;
+
+	if (keyref == NULL || keyref[0] == '\0')
+		return 0;
+	if ((grown = realloc(k->keyrefs, (k->n + 1) * sizeof(*grown))) == NULL)
+		return HSMCA_E_NOMEM;
+	k->keyrefs = grown;
+	if ((k->keyrefs[k->n] = strdup(keyref)) == NULL)
+		return HSMCA_E_NOMEM;
+	k->n++;
+	return 0;
+}
+
+int
+ca_rollover_keys_read(struct hsmca_ctx *ctx, int64_t ca_id, struct ca_rollover_keys *out)
+{
+	struct db_ca_next *next = NULL;
+	struct db_ca_history *hist = NULL;
+	size_t n_hist = 0, i;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = db_cas_next_get(ctx->db, ca_id, &next);
+	if (rc == HSMCA_E_NOTFOUND) {
+		err_clear();
+		rc = 0;
+	} else if (rc == 0 && ((rc = rollover_keys_add(out, next->keyref)) != 0 ||
+	    (rc = rollover_keys_add(out, next->ra_keyref)) != 0)) {
+		goto out;
+	}
+	if (rc != 0)
+		goto out;
+	out->n_pending = out->n;
+	if ((rc = db_cas_history_list(ctx->db, ca_id, &hist, &n_hist)) != 0)
+		goto out;
+	for (i = 0; i < n_hist; i++)
+		if ((rc = rollover_keys_add(out, hist[i].keyref)) != 0)
+			goto out;
+out:
+	if (rc != 0)
+		ca_rollover_keys_free(out);
+	db_ca_history_list_free(hist, n_hist);
+	db_ca_next_free(next);
+	return rc;
+}
+
+/* Whether a CA still signs with keyref; on a read failure "yes", keeping the key. */
+static int
+rollover_key_in_use(struct hsmca_ctx *ctx, const char *keyref)
+{
+	struct db_ca **cas = NULL;
+	size_t n = 0, i;
+	int used = 0;
+
+	if (db_cas_list(ctx->db, &cas, &n) != 0)
+		return 1;
+	for (i = 0; i < n && !used; i++)
+		used = strcmp(cas[i]->keyref, keyref) == 0;
+	db_ca_list_free(cas, n);
+	return used;
+}
+
+size_t
+ca_rollover_keys_delete(struct hsmca_ctx *ctx, const struct ca_rollover_keys *k, int with_retired)
+{
+	size_t i, done = 0;
+
+	if (ctx->tok == NULL)
+		return 0;
+	for (i = 0; i < k->n; i++) {
+		if (i >= k->n_pending && (!with_retired || rollover_key_in_use(ctx, k->keyrefs[i])))
+			continue;
+		if (tok_delete_key(ctx->tok, k->keyrefs[i]) == 0)
+			done++;
+		else
+			log_msg(LOGL_ERROR, "ca", "token_key.delete.failed", "the CA is deleted but its %s key %s "
+			    "stays on the token", i < k->n_pending ? "pending rollover" : "retired", k->keyrefs[i]);
+	}
+	err_clear();
+	return done;
 }

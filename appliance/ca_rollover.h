@@ -22,10 +22,18 @@
  * this appliance, a parent that expired or may not sign CAs), HSMCA_E_INVALID (bad key or days),
  * HSMCA_E_TOKEN, HSMCA_E_DB.
  *
- * Known limit (XXX #6): after a root's activation, subordinate CAs still carry certificates from
- * the old root key and ca_chain() pairs them with the new root certificate; re-issue or roll
- * them over too. OCSP answers for certificates issued under the old key are "unknown" after the
- * switch (the issuerKeyHash no longer matches).
+ * Key generations (db.c migration 5): a CA's first key is generation 1; each activation retires
+ * the current key to ca_cert_history with its generation and makes the next one current with
+ * generation + 1. Old keys stay on the token and go on serving what they issued, as Microsoft AD
+ * CS does after a key renewal:
+ *   - chains: ca_chain() pairs each certificate with the parent certificate whose SKI is its AKI
+ *     (ca_rollover_issuer_cert), so an intermediate signed by a retired root key still chains;
+ *   - OCSP (ocsp.c): a CertID naming a retired certificate (issuer name and key hashes) is
+ *     answered from the certificates that key issued, signed by that key, with that certificate;
+ *   - CRLs (crl.c): every generation with an unexpired certificate keeps its own CRL, signed by its
+ *     key, listing what it issued, at the URL its certificates carry: <base>/crl/<slug>.crl for
+ *     generation 1 and <base>/crl/<slug>.g<N>.crl after (slug_gen_name); the CA certificate of each
+ *     generation is at <base>/ca/<slug>[.g<N>].crt (the AIA caIssuers of what it signed).
  */
 #ifndef HSMCA_CA_ROLLOVER_H
 #define HSMCA_CA_ROLLOVER_H
@@ -62,5 +70,56 @@ int ca_rollover_cancel(struct hsmca_ctx *ctx, const struct db_ca *ca, const char
  * HSMCA_E_NOTFOUND when ca has no pending rollover. Free with ca_chain_free(*certs, *n).
  */
 int ca_rollover_next_certs(struct hsmca_ctx *ctx, const struct db_ca *ca, struct buf **certs, size_t *n);
+
+/* One key generation of a CA. Fields are borrowed from the struct ca_gens they came from. */
+struct ca_gen {
+	int64_t gen;
+	const struct buf *cert_der;
+	const char *keyref;
+	const char *key_spec;
+	int64_t not_after_ms;     /* of the CA certificate */
+	int current;              /* 1 for the CA's current key */
+};
+
+struct ca_gens {
+	struct ca_gen *g;         /* [0] is the current key, then retired ones, newest first */
+	size_t n;
+	struct db_ca_history *hist;
+	size_t n_hist;
+};
+
+/* Every key generation of ca (which must outlive *out). Free with ca_gens_free. */
+int ca_gens_read(struct hsmca_ctx *ctx, const struct db_ca *ca, struct ca_gens *out);
+void ca_gens_free(struct ca_gens *g);
+
+/* The generation numbered gen, or NULL. */
+const struct ca_gen *ca_gens_find(const struct ca_gens *g, int64_t gen);
+
+/*
+ * For ca_chain(): the certificate of parent whose key signed child_der, copied into *out
+ * (buf_free): among parent's current and retired certificates the one whose subjectKeyIdentifier
+ * (or, lacking one, SHA-1 of its key, as x509_build.c writes AKIs) equals child's
+ * authorityKeyIdentifier; lacking an AKI, the one whose key verifies child's signature; the
+ * current one when none does (an imported chain the appliance did not build).
+ */
+int ca_rollover_issuer_cert(struct hsmca_ctx *ctx, const struct db_ca *parent, const struct buf *child_der,
+    struct buf *out);
+
+/*
+ * Token keys a CA deletion would leave behind, read BEFORE the delete (its rows cascade): the
+ * pending rollover's CA and RA keys and the retired keys of ca_cert_history.
+ * ca_rollover_keys_delete, after the delete committed, deletes the pending ones always (the delete
+ * cancels the rollover, as ca_rollover_cancel would) and the retired ones when with_retired (the
+ * caller asked for the CA's keys to go), except a key another CA still names. It logs each
+ * failure and returns the number deleted.
+ */
+struct ca_rollover_keys {
+	char **keyrefs;
+	size_t n_pending;         /* keyrefs[0 .. n_pending) */
+	size_t n;
+};
+int ca_rollover_keys_read(struct hsmca_ctx *ctx, int64_t ca_id, struct ca_rollover_keys *out);
+size_t ca_rollover_keys_delete(struct hsmca_ctx *ctx, const struct ca_rollover_keys *k, int with_retired);
+void ca_rollover_keys_free(struct ca_rollover_keys *k);
 
 #endif

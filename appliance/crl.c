@@ -18,16 +18,21 @@
 #include <openssl/x509v3.h>
 
 #include "audit.h"
+#include "ca_rollover.h"
 #include "crl.h"
 #include "crl_der.h"
 #include "db.h"
 #include "db_crls.h"
 #include "db_revocation.h"
 #include "err.h"
+#include "log.h"
 #include "tok.h"
+#include "x509_build.h"
 
 #define CRL_MAX_VALIDITY_DAYS 3650
 #define MS_PER_DAY (86400LL * 1000)
+/* A retired key's CRL that failed to publish is tried again this soon. */
+#define CRL_RETRY_MS (60LL * 1000)
 
 /* The AlgorithmIdentifier tok_sign_data uses for key_spec (tok.h: sha256WithRSAEncryption for RSA,
  * ecdsa-with-SHA256 for P-256, ecdsa-with-SHA384 for P-384). It must sit inside the TBS before
@@ -131,6 +136,14 @@ add_entry(const char *serial_hex, int64_t revoked_at_ms, int reason, void *arg)
 	return crl_der_add_hex(w, serial_hex, revoked_at_ms / 1000, reason);
 }
 
+/* The key generation a CRL is built for (ca_rollover.h): its certificate and token key. */
+struct gen_key {
+	int64_t gen;
+	X509 *cert;
+	const char *keyref;
+	int current;
+};
+
 struct build {
 	struct db_crls_ca_state st;
 	int64_t this_update;      /* seconds */
@@ -142,7 +155,7 @@ struct build {
 /* One snapshot, one build, one signature. *rebuild_with gets the token's algorithm when it did
  * not sign with the one put into the TBS (the caller then builds again with it). */
 static int
-build_once(struct hsmca_ctx *ctx, const struct db_ca *ca, X509 *cacert, const struct buf *algid,
+build_once(struct hsmca_ctx *ctx, const struct db_ca *ca, const struct gen_key *k, const struct buf *algid,
     struct build *b, struct buf *rebuild_with)
 {
 	struct crl_der_params p;
@@ -156,14 +169,14 @@ build_once(struct hsmca_ctx *ctx, const struct db_ca *ca, X509 *cacert, const st
 	struct buf sig = { 0 }, token_alg = { 0 };
 	int name_len, days, rc = HSMCA_E_INTERNAL;
 
-	if ((name_len = i2d_X509_NAME(X509_get_subject_name(cacert), &name)) <= 0)
+	if ((name_len = i2d_X509_NAME(X509_get_subject_name(k->cert), &name)) <= 0)
 		return HSMCA_E_NOMEM;
-	if ((rc = ca_keyid(cacert, kid, &kid_len)) != 0)
+	if ((rc = ca_keyid(k->cert, kid, &kid_len)) != 0)
 		goto out;
 	if ((rc = db_crls_read_begin(ctx->db)) != 0)
 		goto out;
 	if ((rc = db_crls_ca_state(ctx->db, ca->id, &b->st)) != 0 ||
-	    (rc = db_crls_revoked_stats(ctx->db, ca->id, &n, &max_hex, &n_reason)) != 0)
+	    (rc = db_crls_revoked_stats(ctx->db, ca->id, k->gen, &n, &max_hex, &n_reason)) != 0)
 		goto out;
 	days = b->st.validity_days > 0 ? b->st.validity_days : ctx->cfg.crl_validity_days;
 	if (days < 1 || days > CRL_MAX_VALIDITY_DAYS) {
@@ -183,7 +196,7 @@ build_once(struct hsmca_ctx *ctx, const struct db_ca *ca, X509 *cacert, const st
 	p.aki_keyid_len = kid_len;
 	p.crl_number = (uint64_t)b->st.crl_number + 1;
 	if ((rc = crl_der_begin(&p, crl_der_reserve_hint(n, (max_hex + 1) / 2, n_reason), &w)) != 0 ||
-	    (rc = db_crls_revoked_walk(ctx->db, ca->id, add_entry, w)) != 0)
+	    (rc = db_crls_revoked_walk(ctx->db, ca->id, k->gen, add_entry, w)) != 0)
 		goto out;
 	b->entries = crl_der_count(w);
 	/* End the read snapshot before signing: a slow token must not pin the WAL. */
@@ -191,7 +204,7 @@ build_once(struct hsmca_ctx *ctx, const struct db_ca *ca, X509 *cacert, const st
 		goto out;
 	if ((rc = crl_der_tbs(w, &tbs, &tbs_len)) != 0)
 		goto out;
-	if ((rc = tok_sign_data(ctx->tok, ca->keyref, tbs, tbs_len, &sig, &token_alg)) != 0)
+	if ((rc = tok_sign_data(ctx->tok, k->keyref, tbs, tbs_len, &sig, &token_alg)) != 0)
 		goto out;
 	if (token_alg.len != algid->len || memcmp(token_alg.data, algid->data, algid->len) != 0) {
 		*rebuild_with = token_alg;
@@ -200,7 +213,7 @@ build_once(struct hsmca_ctx *ctx, const struct db_ca *ca, X509 *cacert, const st
 		rc = HSMCA_E_BUSY;   /* internal signal to the caller: build again */
 		goto out;
 	}
-	if ((rc = verify_sig(cacert, algid, tbs, tbs_len, &sig)) != 0)
+	if ((rc = verify_sig(k->cert, algid, tbs, tbs_len, &sig)) != 0)
 		goto out;
 	rc = crl_der_finish(w, sig.data, sig.len, &b->der);
 out:
@@ -212,16 +225,20 @@ out:
 	return rc;
 }
 
+/* next_due_cap (current generation only): the earliest time a retired generation's CRL must be
+ * replaced, 0 for none; the CA is due again at the earlier of that and its own refresh time. */
 static int
-store(struct hsmca_ctx *ctx, const struct db_ca *ca, const char *actor, struct build *b, struct crl_info *info)
+store(struct hsmca_ctx *ctx, const struct db_ca *ca, const struct gen_key *k, const char *actor,
+    struct build *b, int64_t next_due_cap, struct crl_info *info)
 {
 	struct db_crl row;
-	char details[160];
+	char details[192];
 	int64_t id, next_due, validity_ms;
 	int still_due, rc;
 
 	memset(&row, 0, sizeof(row));
 	row.ca_id = ca->id;
+	row.key_gen = k->gen;
 	row.number = b->st.crl_number + 1;
 	row.this_update_ms = b->this_update * 1000;
 	row.next_update_ms = b->next_update * 1000;
@@ -229,12 +246,14 @@ store(struct hsmca_ctx *ctx, const struct db_ca *ca, const char *actor, struct b
 	row.der = b->der;
 	validity_ms = row.next_update_ms - row.this_update_ms;
 	next_due = row.this_update_ms + validity_ms / CRL_REFRESH_DIVISOR;
-	snprintf(details, sizeof(details), "{\"number\":%lld,\"entries\":%llu,\"bytes\":%zu}",
-	    (long long)row.number, (unsigned long long)b->entries, b->der.len);
+	if (next_due_cap > 0 && next_due_cap < next_due)
+		next_due = next_due_cap;
+	snprintf(details, sizeof(details), "{\"number\":%lld,\"entries\":%llu,\"bytes\":%zu,\"key_generation\":%lld}",
+	    (long long)row.number, (unsigned long long)b->entries, b->der.len, (long long)k->gen);
 	if ((rc = db_begin(ctx->db)) != 0)
 		return rc;
-	if ((rc = db_crls_store(ctx->db, b->st.crl_number, &row, b->st.due_ms, b->st.has_due, next_due, &id,
-	    &still_due)) != 0 ||
+	if ((rc = db_crls_store(ctx->db, b->st.crl_number, &row, k->current, b->st.due_ms, b->st.has_due, next_due,
+	    &id, &still_due)) != 0 ||
 	    (rc = audit_write(ctx->db, actor, NULL, "crl.published", ca->slug, details)) != 0 ||
 	    (rc = db_commit(ctx->db)) != 0) {
 		db_rollback(ctx->db);
@@ -251,33 +270,21 @@ store(struct hsmca_ctx *ctx, const struct db_ca *ca, const char *actor, struct b
 	return 0;
 }
 
-int
-crl_publish(struct hsmca_ctx *ctx, const struct db_ca *ca, const char *actor, struct crl_info *info)
+/* Builds, signs and stores one CRL of key generation k. */
+static int
+publish_gen(struct hsmca_ctx *ctx, const struct db_ca *ca, const struct gen_key *k, const char *key_spec,
+    const char *actor, int64_t next_due_cap, struct crl_info *info)
 {
-	const unsigned char *p;
-	X509 *cacert = NULL;
 	struct buf algid = { 0 }, other = { 0 };
 	struct build b;
 	int attempt, rebuilt = 0, rc = HSMCA_E_INTERNAL;
 
 	memset(&b, 0, sizeof(b));
-	if (info != NULL)
-		memset(info, 0, sizeof(*info));
-	if (ctx->tok == NULL)
-		return err_set(HSMCA_E_TOKEN, "CRL: the token is not open");
-	if (actor == NULL)
-		actor = "system";
-	p = ca->cert_der.data;
-	if ((cacert = d2i_X509(NULL, &p, (long)ca->cert_der.len)) == NULL ||
-	    p != ca->cert_der.data + ca->cert_der.len) {
-		rc = err_set(HSMCA_E_DB, "CRL: the stored certificate of CA %s does not parse", ca->slug);
-		goto out;
-	}
-	if ((rc = predict_algid(ca->key_spec, &algid)) != 0)
+	if ((rc = predict_algid(key_spec, &algid)) != 0)
 		goto out;
 	for (attempt = 0; attempt < CRL_PUBLISH_ATTEMPTS; attempt++) {
 		buf_free(&b.der);
-		rc = build_once(ctx, ca, cacert, &algid, &b, &other);
+		rc = build_once(ctx, ca, k, &algid, &b, &other);
 		if (rc == HSMCA_E_BUSY && other.data != NULL && !rebuilt) {
 			buf_free(&algid);
 			algid = other;
@@ -293,7 +300,7 @@ crl_publish(struct hsmca_ctx *ctx, const struct db_ca *ca, const char *actor, st
 		}
 		if (rc != 0)
 			goto out;
-		rc = store(ctx, ca, actor, &b, info);
+		rc = store(ctx, ca, k, actor, &b, next_due_cap, info);
 		if (rc != HSMCA_E_CONFLICT)
 			goto out;
 		/* Another publisher stored this number first: build again from a newer snapshot. */
@@ -303,7 +310,118 @@ out:
 	buf_free(&b.der);
 	buf_free(&algid);
 	buf_free(&other);
-	X509_free(cacert);
+	return rc;
+}
+
+/*
+ * A retired key generation (ca_rollover.h) keeps its CRL while a certificate it issued is
+ * unexpired (*live). It is published again (*due) when it has none, when its newest one is past
+ * its refresh time, or when the number of its revoked certificates changed (a revocation of a
+ * certificate it issued). *refresh_ms: when its newest CRL must be replaced, 0 when it has none.
+ */
+static int
+retired_state(struct hsmca_ctx *ctx, const struct db_ca *ca, const struct ca_gen *g, int64_t now_ms, int *live,
+    int *due, int64_t *refresh_ms)
+{
+	struct db_crl *latest = NULL;
+	uint64_t n = 0, n_reason = 0;
+	size_t max_hex = 0;
+	int rc;
+
+	*live = *due = 0;
+	*refresh_ms = 0;
+	/* Everything a key issued ends with its CA certificate (validity is clipped to it). */
+	if (g->not_after_ms <= now_ms)
+		return 0;
+	if ((rc = db_crls_gen_live(ctx->db, ca->id, g->gen, now_ms, live)) != 0 || !*live)
+		return rc;
+	rc = db_crls_latest_gen(ctx->db, ca->id, g->gen, 0, &latest);
+	if (rc == HSMCA_E_NOTFOUND) {
+		err_clear();
+		*due = 1;
+		return 0;
+	}
+	if (rc != 0 || (rc = db_crls_revoked_stats(ctx->db, ca->id, g->gen, &n, &max_hex, &n_reason)) != 0)
+		goto out;
+	*refresh_ms = latest->this_update_ms + (latest->next_update_ms - latest->this_update_ms) / CRL_REFRESH_DIVISOR;
+	*due = *refresh_ms <= now_ms || (int64_t)n != latest->entry_count;
+out:
+	db_crl_free(latest);
+	return rc;
+}
+
+/* The retired generations' CRLs, before the current one's (crl_publish). *cap gets the earliest
+ * time one of them must be published again (0: none); a failed one is tried again after
+ * CRL_RETRY_MS. Returns the first error; the others are still tried. */
+static int
+publish_retired(struct hsmca_ctx *ctx, const struct db_ca *ca, const struct ca_gens *gens, const char *actor,
+    int64_t *cap)
+{
+	struct crl_info ri;
+	struct gen_key k;
+	int64_t now_ms = db_now_ms(), refresh;
+	size_t i;
+	int live, due, rc, first = 0;
+
+	*cap = 0;
+	for (i = 1; i < gens->n; i++) {
+		memset(&k, 0, sizeof(k));
+		rc = retired_state(ctx, ca, &gens->g[i], now_ms, &live, &due, &refresh);
+		if (rc == 0 && live && due) {
+			k.gen = gens->g[i].gen;
+			k.keyref = gens->g[i].keyref;
+			if ((rc = x509b_parse_cert(gens->g[i].cert_der->data, gens->g[i].cert_der->len, &k.cert)) == 0)
+				rc = publish_gen(ctx, ca, &k, gens->g[i].key_spec, actor, 0, &ri);
+			if (rc == 0)
+				refresh = ri.this_update_ms + (ri.next_update_ms - ri.this_update_ms) / CRL_REFRESH_DIVISOR;
+			X509_free(k.cert);
+		}
+		if (rc != 0) {
+			log_msg(LOGL_WARNING, "crl", "crl.publish_failed", "CA %s key generation %lld: %s", ca->slug,
+			    (long long)gens->g[i].gen, err_msg(rc));
+			refresh = now_ms + CRL_RETRY_MS;
+			if (first == 0)
+				first = rc;
+		}
+		if (refresh > 0 && (*cap == 0 || refresh < *cap))
+			*cap = refresh;
+	}
+	return first;
+}
+
+int
+crl_publish(struct hsmca_ctx *ctx, const struct db_ca *ca, const char *actor, struct crl_info *info)
+{
+	struct ca_gens gens;
+	struct gen_key k;
+	int64_t cap = 0;
+	int rc, retired_rc;
+
+	memset(&gens, 0, sizeof(gens));
+	memset(&k, 0, sizeof(k));
+	if (info != NULL)
+		memset(info, 0, sizeof(*info));
+	if (ctx->tok == NULL)
+		return err_set(HSMCA_E_TOKEN, "CRL: the token is not open");
+	if (actor == NULL)
+		actor = "system";
+	if (x509b_parse_cert(ca->cert_der.data, ca->cert_der.len, &k.cert) != 0) {
+		rc = err_set(HSMCA_E_DB, "CRL: the stored certificate of CA %s does not parse", ca->slug);
+		goto out;
+	}
+	k.gen = ca->key_gen;
+	k.keyref = ca->keyref;
+	k.current = 1;
+	if ((rc = ca_gens_read(ctx, ca, &gens)) != 0)
+		goto out;
+	/* Retired keys first, so the current CRL's store sets the CA's due time knowing theirs. */
+	retired_rc = publish_retired(ctx, ca, &gens, actor, &cap);
+	rc = publish_gen(ctx, ca, &k, ca->key_spec, actor, cap, info);
+	/* A failed retired CRL was logged and capped the due time: the CA is published again soon. */
+	(void)retired_rc;
+out:
+	ca_gens_free(&gens);
+	X509_free(k.cert);
 	return rc;
 }
 

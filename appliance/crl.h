@@ -12,6 +12,13 @@
  * every CA that is due: never published, marked by a revocation whose own publish failed or was
  * deferred, or past half its validity. Concurrent publishers are safe: the CRL number is
  * compare-and-set and the loser rebuilds from a newer snapshot.
+ *
+ * Key generations (ca_rollover.h): after a rollover, each retired key that issued a certificate
+ * still unexpired keeps its own CRL, signed by that key and listing the revoked certificates it
+ * issued, at the URL those certificates carry (slug_gen_name). crl_publish publishes those that
+ * are due (none yet, past their refresh time, or a certificate they issued was revoked) before
+ * the current key's CRL, whose store sets the CA's due time to the earliest refresh of them all.
+ * CRL numbers come from one sequence per CA, so each key's CRL numbers increase (RFC 5280 5.2.3).
  * Thread safety: uses the caller's ctx->db (one thread) and the shared token.
  */
 #ifndef HSMCA_CRL_H
@@ -39,9 +46,11 @@ struct crl_info {
 	size_t der_len;
 };
 
-/* Builds, signs and stores a new CRL for ca. actor: the audit actor ("cli", "user:alice",
- * "system"); NULL means "system". info may be NULL. HSMCA_E_TOKEN / HSMCA_E_DB / HSMCA_E_BUSY on
- * failure, with nothing stored. */
+/* Builds, signs and stores a new CRL for ca's current key (and the due ones of its retired keys,
+ * see above). actor: the audit actor ("cli", "user:alice", "system"); NULL means "system". info
+ * (may be NULL) describes the current key's CRL. HSMCA_E_TOKEN / HSMCA_E_DB / HSMCA_E_BUSY when the
+ * current key's CRL failed, with it not stored; a retired key's failure is logged and retried
+ * within a minute. */
 int crl_publish(struct hsmca_ctx *ctx, const struct db_ca *ca, const char *actor, struct crl_info *info);
 
 /* Same, by the CA's slug (HSMCA_E_NOTFOUND naming it when unknown). */
@@ -55,7 +64,7 @@ int crl_mark_dirty(struct hsmca_ctx *ctx, int64_t ca_id);
  * after a failing CA (it stays due) and returns the first error; *n_published may be NULL. */
 int crl_publish_due(struct hsmca_ctx *ctx, int64_t now_ms, size_t *n_published);
 
-/* The newest CRL of the CA with this slug, with its DER, for GET /crl/{slug}.crl. Caller frees
+/* The newest CRL of the current key of the CA with this slug, with its DER. Caller frees
  * *out with db_crl_free(). HSMCA_E_NOTFOUND for an unknown slug or no CRL yet. */
 struct db_crl;
 int crl_latest(struct hsmca_ctx *ctx, const char *slug, struct db_crl **out);

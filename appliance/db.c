@@ -357,11 +357,41 @@ static const char migration_4[] =
 ");"
 "CREATE INDEX ca_cert_history_ca_id ON ca_cert_history(ca_id);";
 
+/*
+ * Migration 5 (key generations after a rollover; ca_rollover.h): a CA's keys are numbered from 1
+ * (cas.key_gen is the current one, each ca_cert_history row keeps the one it had), every
+ * certificate records the generation of the key that signed it, and every CRL the generation
+ * whose key signed it, so that each key keeps its own CRL (at its own CDP URL) and OCSP answers
+ * with the key that issued the certificate asked about. CRL numbers stay one per-CA sequence
+ * (cas.crl_number): each generation's CRLs take increasing numbers from it, which keeps every
+ * generation's numbers monotonic (RFC 5280 5.2.3) and crls' UNIQUE (ca_id, number) valid.
+ * Rows from before this migration are numbered by time (a certificate or CRL made after a
+ * rollover's retired_at belongs to the later key); only databases that activated a rollover
+ * before this migration have any to number.
+ */
+static const char migration_5[] =
+"ALTER TABLE cas ADD COLUMN key_gen INTEGER NOT NULL DEFAULT 1;"
+"ALTER TABLE ca_cert_history ADD COLUMN key_gen INTEGER NOT NULL DEFAULT 1;"
+"ALTER TABLE certificates ADD COLUMN ca_key_gen INTEGER NOT NULL DEFAULT 1;"
+"ALTER TABLE crls ADD COLUMN key_gen INTEGER NOT NULL DEFAULT 1;"
+"UPDATE ca_cert_history SET key_gen = (SELECT count(*) FROM ca_cert_history h "
+"  WHERE h.ca_id = ca_cert_history.ca_id AND h.id <= ca_cert_history.id);"
+"UPDATE cas SET key_gen = 1 + (SELECT count(*) FROM ca_cert_history h WHERE h.ca_id = cas.id);"
+"UPDATE certificates SET ca_key_gen = 1 + (SELECT count(*) FROM ca_cert_history h "
+"  WHERE h.ca_id = certificates.ca_id AND h.retired_at <= certificates.created_at) "
+"  WHERE ca_id IN (SELECT ca_id FROM ca_cert_history);"
+"UPDATE crls SET key_gen = 1 + (SELECT count(*) FROM ca_cert_history h "
+"  WHERE h.ca_id = crls.ca_id AND h.retired_at <= crls.created_at) "
+"  WHERE ca_id IN (SELECT ca_id FROM ca_cert_history);"
+"CREATE UNIQUE INDEX ca_cert_history_ca_gen ON ca_cert_history(ca_id, key_gen);"
+"CREATE INDEX crls_ca_gen_number ON crls(ca_id, key_gen, number);";
+
 static const char *const migrations[] = {
 	migration_1,
 	migration_2,
 	migration_3,
 	migration_4,
+	migration_5,
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -11,7 +11,7 @@
 #include "err.h"
 
 #define CA_COLUMNS "id, name, slug, parent_id, kind, subject, cert_der, fingerprint_sha256, keyref, " \
-	"key_spec, not_before, not_after, status, crl_number, created_at"
+	"key_spec, not_before, not_after, status, crl_number, created_at, key_gen"
 
 void
 db_ca_free(struct db_ca *ca)
@@ -58,6 +58,7 @@ db_ca_from_row(sqlite3_stmt *st, struct db_ca **out)
 	ca->not_after_ms = sqlite3_column_int64(st, 11);
 	ca->crl_number = sqlite3_column_int64(st, 13);
 	ca->created_at_ms = sqlite3_column_int64(st, 14);
+	ca->key_gen = sqlite3_column_int64(st, 15);
 	if (db_col_strdup(st, 1, &ca->name) != 0 || db_col_strdup(st, 2, &ca->slug) != 0 ||
 	    db_col_strdup(st, 4, &ca->kind) != 0 || db_col_strdup(st, 5, &ca->subject) != 0 ||
 	    db_col_strdup(st, 7, &ca->fingerprint_sha256) != 0 || db_col_strdup(st, 8, &ca->keyref) != 0 ||
@@ -351,9 +352,9 @@ db_cas_next_activate(struct db *db, const struct db_ca *ca, const struct db_ca_n
 
 	/* The RA columns come from scep_cas as they are now (NULL when the CA never had an RA). */
 	rc = db_prepare(db, "INSERT INTO ca_cert_history (ca_id, cert_der, fingerprint_sha256, keyref, key_spec, "
-	    "not_before, not_after, ra_keyref, ra_cert_der, retired_at) "
+	    "not_before, not_after, ra_keyref, ra_cert_der, retired_at, key_gen) "
 	    "SELECT c.id, c.cert_der, c.fingerprint_sha256, c.keyref, c.key_spec, c.not_before, c.not_after, "
-	    "s.ra_keyref, s.ra_cert_der, ?2 FROM cas c LEFT JOIN scep_cas s ON s.ca_id = c.id "
+	    "s.ra_keyref, s.ra_cert_der, ?2, c.key_gen FROM cas c LEFT JOIN scep_cas s ON s.ca_id = c.id "
 	    "WHERE c.id = ?1 AND c.fingerprint_sha256 = ?3", &st);
 	if (rc != 0)
 		return rc;
@@ -365,7 +366,7 @@ db_cas_next_activate(struct db *db, const struct db_ca *ca, const struct db_ca_n
 		return rc;
 
 	rc = db_prepare(db, "UPDATE cas SET cert_der = ?3, fingerprint_sha256 = ?4, keyref = ?5, key_spec = ?6, "
-	    "not_before = ?7, not_after = ?8 WHERE id = ?1 AND fingerprint_sha256 = ?2", &st);
+	    "not_before = ?7, not_after = ?8, key_gen = key_gen + 1 WHERE id = ?1 AND fingerprint_sha256 = ?2", &st);
 	if (rc != 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, ca->id);
@@ -423,7 +424,7 @@ db_cas_history_list(struct db *db, int64_t ca_id, struct db_ca_history **out, si
 	*out = NULL;
 	*n = 0;
 	rc = db_prepare(db, "SELECT id, cert_der, fingerprint_sha256, keyref, key_spec, not_before, not_after, "
-	    "retired_at FROM ca_cert_history WHERE ca_id = ?1 ORDER BY id DESC", &st);
+	    "retired_at, key_gen FROM ca_cert_history WHERE ca_id = ?1 ORDER BY id DESC", &st);
 	if (rc != 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, ca_id);
@@ -439,6 +440,7 @@ db_cas_history_list(struct db *db, int64_t ca_id, struct db_ca_history **out, si
 		h->not_before_ms = sqlite3_column_int64(st, 5);
 		h->not_after_ms = sqlite3_column_int64(st, 6);
 		h->retired_at_ms = sqlite3_column_int64(st, 7);
+		h->key_gen = sqlite3_column_int64(st, 8);
 		if (buf_set(&h->cert_der, sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1)) != 0 ||
 		    db_col_strdup(st, 2, &h->fingerprint_sha256) != 0 || db_col_strdup(st, 3, &h->keyref) != 0 ||
 		    db_col_strdup(st, 4, &h->key_spec) != 0) {

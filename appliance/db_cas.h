@@ -30,6 +30,7 @@ struct db_ca {
 	char *status;             /* "active", "disabled", "retired" */
 	int64_t crl_number;
 	int64_t created_at_ms;
+	int64_t key_gen;          /* generation of keyref: 1, then + 1 per activated rollover */
 };
 
 void db_ca_free(struct db_ca *ca);
@@ -82,8 +83,9 @@ int db_cas_next_delete(struct db *db, int64_t ca_id, const char *fingerprint);
  * Makes next the CA's current certificate, key and SCEP RA, in the caller's transaction: the
  * previous certificate, key and RA go to ca_cert_history (retired at now_ms), the cas row takes
  * next's certificate, key, fingerprint and validity (only if it still holds ca's fingerprint:
- * HSMCA_E_CONFLICT when another activation won), scep_cas takes the next RA, and the ca_next row
- * is deleted (HSMCA_E_NOTFOUND when it is gone).
+ * HSMCA_E_CONFLICT when another activation won) and the next key generation (the history row
+ * keeps the old one), scep_cas takes the next RA, and the ca_next row is deleted
+ * (HSMCA_E_NOTFOUND when it is gone).
  */
 int db_cas_next_activate(struct db *db, const struct db_ca *ca, const struct db_ca_next *next, int64_t now_ms);
 
@@ -96,6 +98,7 @@ struct db_ca_history {
 	int64_t not_before_ms;
 	int64_t not_after_ms;
 	int64_t retired_at_ms;
+	int64_t key_gen;          /* the generation this key had while it was current */
 };
 
 void db_ca_history_list_free(struct db_ca_history *h, size_t n);

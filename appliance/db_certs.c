@@ -72,8 +72,9 @@ db_certs_insert(struct db *db, const struct db_cert *c, int64_t *id)
 	*id = 0;
 	rc = db_prepare(db, "INSERT INTO certificates (ca_id, serial, subject, issuer, common_name, sans, "
 	    "not_before, not_after, key_algorithm, digest, fingerprint_sha256, source, profile, revoked_at, "
-	    "revocation_reason, keyref, order_id, tags, der, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
-	    "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)", &st);
+	    "revocation_reason, keyref, order_id, tags, der, created_at, ca_key_gen) VALUES (?1, ?2, ?3, ?4, "
+	    "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, "
+	    "coalesce(?21, (SELECT key_gen FROM cas WHERE id = ?1), 1))", &st);
 	if (rc != 0)
 		return rc;
 	bind_id_or_null(st, 1, c->ca_id);
@@ -101,6 +102,7 @@ db_certs_insert(struct db *db, const struct db_cert *c, int64_t *id)
 	sqlite3_bind_text(st, 18, c->tags != NULL ? c->tags : "[]", -1, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 19, c->der.data, (int)c->der.len, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 20, db_now_ms());
+	bind_id_or_null(st, 21, c->ca_key_gen);
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		rc = db_fail(db, "insert certificate");
 		goto out;

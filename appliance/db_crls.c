@@ -10,7 +10,7 @@
 #include "db_crls.h"
 #include "err.h"
 
-#define CRL_COLUMNS "id, ca_id, number, this_update, next_update, entry_count, created_at"
+#define CRL_COLUMNS "id, ca_id, number, this_update, next_update, entry_count, created_at, key_gen"
 
 void
 db_crl_free(struct db_crl *c)
@@ -69,7 +69,7 @@ db_crls_ca_state(struct db *db, int64_t ca_id, struct db_crls_ca_state *out)
 }
 
 int
-db_crls_revoked_stats(struct db *db, int64_t ca_id, uint64_t *n, size_t *max_serial_hex,
+db_crls_revoked_stats(struct db *db, int64_t ca_id, int64_t key_gen, uint64_t *n, size_t *max_serial_hex,
     uint64_t *n_with_reason)
 {
 	sqlite3_stmt *st = NULL;
@@ -80,9 +80,11 @@ db_crls_revoked_stats(struct db *db, int64_t ca_id, uint64_t *n, size_t *max_ser
 	*n_with_reason = 0;
 	if ((rc = db_prepare(db, "SELECT count(*), coalesce(max(length(serial)), 0), "
 	    "coalesce(sum(CASE WHEN revocation_reason IS NOT NULL AND revocation_reason <> 0 THEN 1 "
-	    "ELSE 0 END), 0) FROM certificates WHERE ca_id = ?1 AND revoked_at IS NOT NULL", &st)) != 0)
+	    "ELSE 0 END), 0) FROM certificates WHERE ca_id = ?1 AND revoked_at IS NOT NULL AND ca_key_gen = ?2",
+	    &st)) != 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, ca_id);
+	sqlite3_bind_int64(st, 2, key_gen);
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		rc = db_fail(db, "count revoked certificates");
 	} else {
@@ -95,16 +97,17 @@ db_crls_revoked_stats(struct db *db, int64_t ca_id, uint64_t *n, size_t *max_ser
 }
 
 int
-db_crls_revoked_walk(struct db *db, int64_t ca_id,
+db_crls_revoked_walk(struct db *db, int64_t ca_id, int64_t key_gen,
     int (*cb)(const char *serial_hex, int64_t revoked_at_ms, int reason, void *arg), void *arg)
 {
 	sqlite3_stmt *st = NULL;
 	int rc, s;
 
 	if ((rc = db_prepare(db, "SELECT serial, revoked_at, coalesce(revocation_reason, 0) FROM certificates "
-	    "WHERE ca_id = ?1 AND revoked_at IS NOT NULL ORDER BY revoked_at, id", &st)) != 0)
+	    "WHERE ca_id = ?1 AND revoked_at IS NOT NULL AND ca_key_gen = ?2 ORDER BY revoked_at, id", &st)) != 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, ca_id);
+	sqlite3_bind_int64(st, 2, key_gen);
 	rc = 0;
 	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *serial = (const char *)sqlite3_column_text(st, 0);
@@ -123,8 +126,52 @@ db_crls_revoked_walk(struct db *db, int64_t ca_id,
 }
 
 int
-db_crls_store(struct db *db, int64_t expected_number, const struct db_crl *crl, int64_t seen_due_ms,
-    int seen_has_due, int64_t next_due_ms, int64_t *id, int *still_due)
+db_crls_gen_live(struct db *db, int64_t ca_id, int64_t key_gen, int64_t now_ms, int *live)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, s;
+
+	*live = 0;
+	if ((rc = db_prepare(db, "SELECT 1 FROM certificates WHERE ca_id = ?1 AND ca_key_gen = ?2 AND "
+	    "not_after > ?3 LIMIT 1", &st)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, ca_id);
+	sqlite3_bind_int64(st, 2, key_gen);
+	sqlite3_bind_int64(st, 3, now_ms);
+	s = sqlite3_step(st);
+	if (s == SQLITE_ROW)
+		*live = 1;
+	else if (s != SQLITE_DONE)
+		rc = db_fail(db, "look for unexpired certificates of a key generation");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* db_crls_store's due time: set only if it still holds what the build read. */
+static int
+store_due(struct db *db, int64_t ca_id, int64_t seen_due_ms, int seen_has_due, int64_t next_due_ms, int *still_due)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if ((rc = db_prepare(db, "UPDATE cas SET crl_next_update = ?3 WHERE id = ?1 AND crl_next_update IS ?2",
+	    &st)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, ca_id);
+	if (seen_has_due)
+		sqlite3_bind_int64(st, 2, seen_due_ms);
+	else
+		sqlite3_bind_null(st, 2);
+	sqlite3_bind_int64(st, 3, next_due_ms);
+	if ((rc = db_step_done(db, st, "set CRL due time")) != 0)
+		return rc;
+	*still_due = sqlite3_changes(db_handle(db)) != 1;
+	return 0;
+}
+
+int
+db_crls_store(struct db *db, int64_t expected_number, const struct db_crl *crl, int set_due,
+    int64_t seen_due_ms, int seen_has_due, int64_t next_due_ms, int64_t *id, int *still_due)
 {
 	sqlite3_stmt *st = NULL;
 	int rc;
@@ -146,7 +193,7 @@ db_crls_store(struct db *db, int64_t expected_number, const struct db_crl *crl, 
 		return err_set(HSMCA_E_CONFLICT, "another CRL was published for this CA meanwhile");
 
 	if ((rc = db_prepare(db, "INSERT INTO crls (ca_id, number, this_update, next_update, entry_count, "
-	    "der, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", &st)) != 0)
+	    "der, created_at, key_gen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", &st)) != 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, crl->ca_id);
 	sqlite3_bind_int64(st, 2, crl->number);
@@ -155,28 +202,22 @@ db_crls_store(struct db *db, int64_t expected_number, const struct db_crl *crl, 
 	sqlite3_bind_int64(st, 5, crl->entry_count);
 	sqlite3_bind_blob64(st, 6, crl->der.data, crl->der.len, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 7, db_now_ms());
+	sqlite3_bind_int64(st, 8, crl->key_gen > 0 ? crl->key_gen : 1);
 	if ((rc = db_step_done(db, st, "insert CRL")) != 0)
 		return rc;
 	*id = sqlite3_last_insert_rowid(db_handle(db));
 
-	if ((rc = db_prepare(db, "UPDATE cas SET crl_next_update = ?3 WHERE id = ?1 AND crl_next_update IS ?2",
-	    &st)) != 0)
+	if (set_due && (rc = store_due(db, crl->ca_id, seen_due_ms, seen_has_due, next_due_ms, still_due)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, crl->ca_id);
-	if (seen_has_due)
-		sqlite3_bind_int64(st, 2, seen_due_ms);
-	else
-		sqlite3_bind_null(st, 2);
-	sqlite3_bind_int64(st, 3, next_due_ms);
-	if ((rc = db_step_done(db, st, "set CRL due time")) != 0)
-		return rc;
-	*still_due = sqlite3_changes(db_handle(db)) != 1;
 
-	if ((rc = db_prepare(db, "UPDATE crls SET der = x'' WHERE ca_id = ?1 AND number <= ?2 "
-	    "AND length(der) > 0", &st)) != 0)
+	/* Numbers are shared by the generations: keep the newest DB_CRLS_KEEP_DER of this one. */
+	if ((rc = db_prepare(db, "UPDATE crls SET der = x'' WHERE ca_id = ?1 AND key_gen = ?2 AND length(der) > 0 "
+	    "AND number < (SELECT number FROM crls WHERE ca_id = ?1 AND key_gen = ?2 ORDER BY number DESC "
+	    "LIMIT 1 OFFSET ?3)", &st)) != 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, crl->ca_id);
-	sqlite3_bind_int64(st, 2, crl->number - DB_CRLS_KEEP_DER);
+	sqlite3_bind_int64(st, 2, crl->key_gen > 0 ? crl->key_gen : 1);
+	sqlite3_bind_int(st, 3, DB_CRLS_KEEP_DER - 1);
 	return db_step_done(db, st, "prune old CRL DERs");
 }
 
@@ -196,10 +237,11 @@ crl_row(sqlite3_stmt *st, int with_der, struct db_crl **out)
 	c->next_update_ms = sqlite3_column_int64(st, 4);
 	c->entry_count = sqlite3_column_int64(st, 5);
 	c->created_at_ms = sqlite3_column_int64(st, 6);
-	if (with_der && sqlite3_column_bytes(st, 7) > 0) {
-		const void *d = sqlite3_column_blob(st, 7);
+	c->key_gen = sqlite3_column_int64(st, 7);
+	if (with_der && sqlite3_column_bytes(st, 8) > 0) {
+		const void *d = sqlite3_column_blob(st, 8);
 
-		if (d == NULL || (rc = buf_set(&c->der, d, (size_t)sqlite3_column_bytes(st, 7))) != 0) {
+		if (d == NULL || (rc = buf_set(&c->der, d, (size_t)sqlite3_column_bytes(st, 8))) != 0) {
 			db_crl_free(c);
 			return HSMCA_E_NOMEM;
 		}
@@ -223,22 +265,34 @@ get_one(struct db *db, sqlite3_stmt *st, int with_der, struct db_crl **out)
 	return rc;
 }
 
+/* key_gen 0: the CA's current generation. */
 int
-db_crls_latest(struct db *db, int64_t ca_id, int with_der, struct db_crl **out)
+db_crls_latest_gen(struct db *db, int64_t ca_id, int64_t key_gen, int with_der, struct db_crl **out)
 {
 	sqlite3_stmt *st = NULL;
 	int rc;
 
 	*out = NULL;
-	if ((rc = db_prepare(db, with_der ? "SELECT " CRL_COLUMNS ", der FROM crls WHERE ca_id = ?1 "
-	    "ORDER BY number DESC LIMIT 1" : "SELECT " CRL_COLUMNS " FROM crls WHERE ca_id = ?1 "
-	    "ORDER BY number DESC LIMIT 1", &st)) != 0)
+	if ((rc = db_prepare(db, with_der ? "SELECT " CRL_COLUMNS ", der FROM crls WHERE ca_id = ?1 AND key_gen = "
+	    "coalesce(?2, (SELECT key_gen FROM cas WHERE id = ?1)) ORDER BY number DESC LIMIT 1" :
+	    "SELECT " CRL_COLUMNS " FROM crls WHERE ca_id = ?1 AND key_gen = "
+	    "coalesce(?2, (SELECT key_gen FROM cas WHERE id = ?1)) ORDER BY number DESC LIMIT 1", &st)) != 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, ca_id);
+	if (key_gen > 0)
+		sqlite3_bind_int64(st, 2, key_gen);
+	else
+		sqlite3_bind_null(st, 2);
 	rc = get_one(db, st, with_der, out);
 	if (rc == HSMCA_E_NOTFOUND)
 		err_set(rc, "no CRL has been published for this CA yet");
 	return rc;
+}
+
+int
+db_crls_latest(struct db *db, int64_t ca_id, int with_der, struct db_crl **out)
+{
+	return db_crls_latest_gen(db, ca_id, 0, with_der, out);
 }
 
 int

@@ -201,7 +201,7 @@ db_revocation_mark_crl_due(struct db *db, int64_t ca_id, int64_t now_ms)
 }
 
 int
-db_revocation_status(struct db *db, int64_t ca_id, const char *serial_hex, int *found,
+db_revocation_status(struct db *db, int64_t ca_id, int64_t key_gen, const char *serial_hex, int *found,
     int64_t *revoked_at_ms, int *reason)
 {
 	sqlite3_stmt *st = NULL;
@@ -211,10 +211,11 @@ db_revocation_status(struct db *db, int64_t ca_id, const char *serial_hex, int *
 	*revoked_at_ms = 0;
 	*reason = 0;
 	if ((rc = db_prepare(db, "SELECT revoked_at, revocation_reason FROM certificates "
-	    "WHERE serial = ?1 AND ca_id = ?2", &st)) != 0)
+	    "WHERE serial = ?1 AND ca_id = ?2 AND ca_key_gen = ?3", &st)) != 0)
 		return rc;
 	sqlite3_bind_text(st, 1, serial_hex, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, ca_id);
+	sqlite3_bind_int64(st, 3, key_gen);
 	s = sqlite3_step(st);
 	if (s == SQLITE_ROW) {
 		*found = 1;

@@ -56,9 +56,10 @@ int db_revocation_mark_revoked(struct db *db, int64_t cert_id, int64_t at_ms, in
  */
 int db_revocation_mark_crl_due(struct db *db, int64_t ca_id, int64_t now_ms);
 
-/* OCSP: the certificate with this serial (uppercase hex) issued by ca_id. *found = 0 when none;
- * else *revoked_at_ms (0: not revoked) and *reason. */
-int db_revocation_status(struct db *db, int64_t ca_id, const char *serial_hex, int *found,
+/* OCSP: the certificate with this serial (uppercase hex) issued by ca_id with the key of
+ * generation key_gen (db_cas.h). *found = 0 when none; else *revoked_at_ms (0: not revoked) and
+ * *reason. */
+int db_revocation_status(struct db *db, int64_t ca_id, int64_t key_gen, const char *serial_hex, int *found,
     int64_t *revoked_at_ms, int *reason);
 
 #endif

@@ -254,7 +254,7 @@ issue_extensions(struct hsmca_ctx *ctx, struct issue_job *job, X509 *cert)
 	}
 	if ((rc = x509b_add_ski(cert)) != 0 || (rc = x509b_add_aki(cert, job->ca_cert)) != 0)
 		return rc;
-	return x509b_add_ca_urls(cert, ctx->cfg.public_base_url, job->ca->slug, 1);
+	return x509b_add_ca_urls(cert, ctx->cfg.public_base_url, job->ca->slug, job->ca->key_gen, 1);
 }
 
 static int
@@ -376,6 +376,7 @@ issue_job_store(struct hsmca_ctx *ctx, struct issue_job *job, issue_store_hook h
 	    (rc = x509b_time_ms(X509_get0_notAfter(job->tbs), &row.not_after_ms)) != 0)
 		goto out;
 	row.ca_id = job->ca->id;
+	row.ca_key_gen = job->ca->key_gen;   /* the key that signed: job->ca->keyref */
 	row.serial = job->serial;
 	row.subject = subject;
 	row.issuer = issuer;

@@ -2,7 +2,8 @@
  * ocsp.c: OCSP responder (see ocsp.h).
  *
  * May call: OpenSSL to parse requests and encode SingleResponses, crl_der.h's DER helpers,
- * db_cas.h / db_revocation.h for status, tok.h to sign. Must never: crash or answer anything but an
+ * db_cas.h / db_revocation.h for status, ca_rollover.h for the CA's key generations, tok.h to
+ * sign. Must never: crash or answer anything but an
  * OCSPResponse on bad input, or need an EVP_PKEY of the CA (OCSP_basic_sign would): the
  * ResponseData is assembled here and its bytes signed with tok_sign_data.
  */
@@ -14,6 +15,7 @@
 #include <openssl/ocsp.h>
 #include <openssl/x509.h>
 
+#include "ca_rollover.h"
 #include "crl_der.h"
 #include "db.h"
 #include "db_cas.h"
@@ -206,9 +208,18 @@ names_ca(const struct ocsp_certid *c, X509 *cacert)
 	    memcmp(kh, c->key_hash, kl) == 0;
 }
 
-/* SingleResponses for every CertID, encoded by OpenSSL into responses (SEQUENCE contents). */
+/* The key that answers a request: one of the CA's key generations (ca_rollover.h), with its
+ * certificate decoded. */
+struct signer {
+	const struct ca_gen *g;
+	X509 *cert;
+};
+
+/* SingleResponses for every CertID, encoded by OpenSSL into responses (SEQUENCE contents). A
+ * CertID is answered from the certificates that s's key issued, and only when its hashes name
+ * s's certificate: one response has one signer. */
 static int
-single_responses(struct hsmca_ctx *ctx, const struct db_ca *ca, X509 *cacert, const struct ocsp_req *r,
+single_responses(struct hsmca_ctx *ctx, const struct db_ca *ca, const struct signer *s, const struct ocsp_req *r,
     int64_t now, struct buf *responses)
 {
 	OCSP_BASICRESP *bs = OCSP_BASICRESP_new();
@@ -226,8 +237,8 @@ single_responses(struct hsmca_ctx *ctx, const struct db_ca *ca, X509 *cacert, co
 		found = 0;
 		revoked_at = 0;
 		reason = 0;
-		if (c->serial[0] != '\0' && names_ca(c, cacert) &&
-		    (rc = db_revocation_status(ctx->db, ca->id, c->serial, &found, &revoked_at, &reason)) != 0)
+		if (c->serial[0] != '\0' && names_ca(c, s->cert) &&
+		    (rc = db_revocation_status(ctx->db, ca->id, s->g->gen, c->serial, &found, &revoked_at, &reason)) != 0)
 			goto out;
 		status = !found ? V_OCSP_CERTSTATUS_UNKNOWN : revoked_at != 0 ? V_OCSP_CERTSTATUS_REVOKED :
 		    V_OCSP_CERTSTATUS_GOOD;
@@ -266,7 +277,7 @@ out:
 /* ResponseData ::= SEQUENCE { version [0] DEFAULT v1 (omitted), responderID, producedAt,
  * responses SEQUENCE OF SingleResponse, responseExtensions [1] EXPLICIT Extensions OPTIONAL } */
 static int
-response_data(struct hsmca_ctx *ctx, const struct db_ca *ca, X509 *cacert, const struct ocsp_req *r,
+response_data(struct hsmca_ctx *ctx, const struct db_ca *ca, const struct signer *s, const struct ocsp_req *r,
     int64_t now, struct buf *out)
 {
 	struct buf body = { 0 }, responses = { 0 }, rid = { 0 }, exts = { 0 };
@@ -277,13 +288,13 @@ response_data(struct hsmca_ctx *ctx, const struct db_ca *ca, X509 *cacert, const
 	int rc;
 
 	/* ResponderID byKey [2] EXPLICIT KeyHash: SHA-1 of the subjectPublicKey value (4.2.1). */
-	if (!X509_pubkey_digest(cacert, EVP_sha1(), kh, &kl)) {
+	if (!X509_pubkey_digest(s->cert, EVP_sha1(), kh, &kl)) {
 		rc = err_set(HSMCA_E_INTERNAL, "OCSP: cannot hash the CA key");
 		goto out;
 	}
 	if ((rc = put(&rid, 0x04, kh, kl)) != 0 || (rc = put(&body, 0xa2, rid.data, rid.len)) != 0 ||
 	    (rc = crl_der_gentime(now, t, &tl)) != 0 || (rc = raw(&body, t, tl)) != 0 ||
-	    (rc = single_responses(ctx, ca, cacert, r, now, &responses)) != 0 ||
+	    (rc = single_responses(ctx, ca, s, r, now, &responses)) != 0 ||
 	    (rc = put(&body, 0x30, responses.data, responses.len)) != 0)
 		goto out;
 	if (r->nonce_ext != NULL) {
@@ -304,27 +315,57 @@ out:
 	return rc;
 }
 
+/*
+ * RFC 6960 4.2.2.2: the response is signed by the CA that issued the certificates asked about.
+ * After a rollover that CA has several keys (ca_rollover.h), so the signer is the key generation
+ * whose certificate the first CertID names (issuerNameHash and issuerKeyHash; old certificates
+ * carry the old key's hash), or the current key when none is named (all answers "unknown").
+ */
+static int
+pick_signer(const struct db_ca *ca, const struct ca_gens *gens, const struct ocsp_req *r, struct signer *s)
+{
+	X509 *x = NULL;
+	size_t i, k;
+
+	for (i = 0; i < r->n; i++) {
+		for (k = 0; k < gens->n; k++) {
+			if (x509b_parse_cert(gens->g[k].cert_der->data, gens->g[k].cert_der->len, &x) != 0)
+				continue;
+			if (names_ca(&r->ids[i], x)) {
+				s->g = &gens->g[k];
+				s->cert = x;
+				return 0;
+			}
+			X509_free(x);
+			x = NULL;
+		}
+	}
+	s->g = &gens->g[0];
+	if (x509b_parse_cert(ca->cert_der.data, ca->cert_der.len, &s->cert) != 0)
+		return err_set(HSMCA_E_DB, "OCSP: the stored certificate of CA %s does not parse", ca->slug);
+	return 0;
+}
+
 static int
 signed_response(struct hsmca_ctx *ctx, const struct db_ca *ca, const struct ocsp_req *r, struct buf *out)
 {
-	const unsigned char *p = ca->cert_der.data;
-	X509 *cacert = NULL;
+	struct ca_gens gens;
+	struct signer s = { NULL, NULL };
 	struct buf rd = { 0 }, sig = { 0 }, alg = { 0 }, basic = { 0 }, bits = { 0 }, inner = { 0 },
 	    rb = { 0 }, resp = { 0 }, tmp = { 0 }, certs = { 0 };
 	uint8_t zero = 0, ok_status[3] = { 0x0a, 0x01, 0x00 };
 	int rc;
 
-	if ((cacert = d2i_X509(NULL, &p, (long)ca->cert_der.len)) == NULL) {
-		rc = err_set(HSMCA_E_DB, "OCSP: the stored certificate of CA %s does not parse", ca->slug);
+	memset(&gens, 0, sizeof(gens));
+	if ((rc = ca_gens_read(ctx, ca, &gens)) != 0 || (rc = pick_signer(ca, &gens, r, &s)) != 0)
 		goto out;
-	}
-	if ((rc = response_data(ctx, ca, cacert, r, db_now_ms() / 1000, &rd)) != 0)
+	if ((rc = response_data(ctx, ca, &s, r, db_now_ms() / 1000, &rd)) != 0)
 		goto out;
 	if (ctx->tok == NULL) {
 		rc = err_set(HSMCA_E_TOKEN, "OCSP: the token is not open");
 		goto out;
 	}
-	if ((rc = tok_sign_data(ctx->tok, ca->keyref, rd.data, rd.len, &sig, &alg)) != 0)
+	if ((rc = tok_sign_data(ctx->tok, s.g->keyref, rd.data, rd.len, &sig, &alg)) != 0)
 		goto out;
 	/* BasicOCSPResponse ::= SEQUENCE { tbsResponseData, signatureAlgorithm, signature BIT STRING,
 	 * certs [0] EXPLICIT SEQUENCE OF Certificate }. The CA signs for itself, so certs is optional
@@ -333,7 +374,7 @@ signed_response(struct hsmca_ctx *ctx, const struct db_ca *ca, const struct ocsp
 	if ((rc = raw(&bits, &zero, 1)) != 0 || (rc = raw(&bits, sig.data, sig.len)) != 0 ||
 	    (rc = raw(&tmp, rd.data, rd.len)) != 0 || (rc = raw(&tmp, alg.data, alg.len)) != 0 ||
 	    (rc = put(&tmp, 0x03, bits.data, bits.len)) != 0 ||
-	    (rc = put(&certs, 0x30, ca->cert_der.data, ca->cert_der.len)) != 0 ||
+	    (rc = put(&certs, 0x30, s.g->cert_der->data, s.g->cert_der->len)) != 0 ||
 	    (rc = put(&tmp, 0xa0, certs.data, certs.len)) != 0 || (rc = put(&basic, 0x30, tmp.data, tmp.len)) != 0)
 		goto out;
 	/* ResponseBytes ::= SEQUENCE { responseType OID, response OCTET STRING } */
@@ -350,7 +391,8 @@ signed_response(struct hsmca_ctx *ctx, const struct db_ca *ca, const struct ocsp
 	resp.len = 0;
 	rc = 0;
 out:
-	X509_free(cacert);
+	X509_free(s.cert);
+	ca_gens_free(&gens);
 	buf_free(&rd);
 	buf_free(&sig);
 	buf_free(&alg);

@@ -11,7 +11,12 @@
  *   unauthorized      an unknown CA slug (we are not authoritative for it);
  *   internalError / tryLater  database or token failure / busy.
  * A CertID is answered "unknown" when its issuer hashes do not name this CA (SHA-1 and SHA-256
- * CertIDs are understood) or its serial was never issued by this CA.
+ * CertIDs are understood) or its serial was never issued by this CA with that key.
+ * After a rollover (ca_rollover.h) a CertID may name a retired certificate of the CA: the
+ * response is then signed by that retired key (still on the token) and carries that certificate,
+ * since RFC 6960 4.2.2.2 wants the issuer of the certificate in question to sign. One response
+ * has one signer: the key named by the first CertID that names one; CertIDs naming another key
+ * of the CA in the same request are answered "unknown" (clients ask one certificate at a time).
  * XXX(#4): delegated responder certificates (id-pkix-ocsp-nocheck) are not done; the CA key signs.
  */
 #ifndef HSMCA_OCSP_H

@@ -1,6 +1,7 @@
 /*
  * slug.c: CA URL names (see slug.h). Pure: no I/O.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "err.h"
@@ -58,4 +59,51 @@ slug_valid(const char *s)
 		return 0;
 	}
 	return 1;
+}
+
+void
+slug_gen_name(const char *slug, long long gen, char out[SLUG_GEN_MAX])
+{
+	if (gen <= 1)
+		snprintf(out, SLUG_GEN_MAX, "%s", slug);
+	else
+		snprintf(out, SLUG_GEN_MAX, "%s.g%lld", slug, gen);
+}
+
+/* Generations are small: 18 digits keep the value far inside a long long. */
+#define SLUG_GEN_DIGITS_MAX 18
+
+int
+slug_gen_parse(const char *name, char slug[SLUG_MAX], long long *gen)
+{
+	const char *dot = strchr(name, '.'), *d;
+	size_t n = dot != NULL ? (size_t)(dot - name) : strlen(name);
+	long long g = 0;
+
+	slug[0] = '\0';
+	*gen = 0;
+	if (n == 0 || n >= SLUG_MAX)
+		return err_set(HSMCA_E_NOTFOUND, "no such CA");
+	memcpy(slug, name, n);
+	slug[n] = '\0';
+	if (!slug_valid(slug))
+		goto bad;
+	if (dot == NULL) {
+		*gen = 1;
+		return 0;
+	}
+	if (dot[1] != 'g' || dot[2] < '1' || dot[2] > '9' || strlen(dot + 2) > SLUG_GEN_DIGITS_MAX)
+		goto bad;
+	for (d = dot + 2; *d != '\0'; d++) {
+		if (*d < '0' || *d > '9')
+			goto bad;
+		g = g * 10 + (*d - '0');
+	}
+	if (g < 2)
+		goto bad;
+	*gen = g;
+	return 0;
+bad:
+	slug[0] = '\0';
+	return err_set(HSMCA_E_NOTFOUND, "no such CA");
 }

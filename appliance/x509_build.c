@@ -20,6 +20,7 @@
 #include <openssl/rand.h>
 
 #include "err.h"
+#include "slug.h"
 #include "x509_build.h"
 
 int
@@ -318,9 +319,10 @@ x509b_url_ok(const char *url)
 }
 
 int
-x509b_add_ca_urls(X509 *cert, const char *base_url, const char *issuer_slug, int with_ocsp)
+x509b_add_ca_urls(X509 *cert, const char *base_url, const char *issuer_slug, int64_t key_gen,
+    int with_ocsp)
 {
-	char base[512], value[1400];
+	char base[512], value[1400], name[SLUG_GEN_MAX];
 	size_t n;
 	int rc;
 
@@ -332,14 +334,15 @@ x509b_add_ca_urls(X509 *cert, const char *base_url, const char *issuer_slug, int
 	memcpy(base, base_url, n + 1);
 	while (n > 0 && base[n - 1] == '/')
 		base[--n] = '\0';
-	snprintf(value, sizeof(value), "URI:%s/crl/%s.crl", base, issuer_slug);
+	slug_gen_name(issuer_slug, (long long)key_gen, name);
+	snprintf(value, sizeof(value), "URI:%s/crl/%s.crl", base, name);
 	if ((rc = x509b_add_ext(cert, NULL, NID_crl_distribution_points, value)) != 0)
 		return rc;
 	if (with_ocsp)
-		snprintf(value, sizeof(value), "caIssuers;URI:%s/ca/%s.crt,OCSP;URI:%s/ocsp/%s", base, issuer_slug,
+		snprintf(value, sizeof(value), "caIssuers;URI:%s/ca/%s.crt,OCSP;URI:%s/ocsp/%s", base, name,
 		    base, issuer_slug);
 	else
-		snprintf(value, sizeof(value), "caIssuers;URI:%s/ca/%s.crt", base, issuer_slug);
+		snprintf(value, sizeof(value), "caIssuers;URI:%s/ca/%s.crt", base, name);
 	return x509b_add_ext(cert, NULL, NID_info_access, value);
 }
 

@@ -69,11 +69,15 @@ int x509b_add_aki(X509 *cert, const X509 *issuer);
 int x509b_url_ok(const char *url);
 
 /*
- * CRL distribution point <base>/crl/<slug>.crl and AIA caIssuers <base>/ca/<slug>.crt, plus
- * AIA OCSP <base>/ocsp/<slug> when with_ocsp. slug is the ISSUER's slug. A trailing '/' on base
- * is ignored. HSMCA_E_INVALID when base fails x509b_url_ok.
+ * CRL distribution point <base>/crl/<name>.crl and AIA caIssuers <base>/ca/<name>.crt, plus
+ * AIA OCSP <base>/ocsp/<slug> when with_ocsp. slug is the ISSUER's slug and key_gen the
+ * generation of the issuer key that signs (db_ca.key_gen); name is slug_gen_name(slug, key_gen):
+ * the slug for generation 1, "<slug>.g<N>" after a rollover, so each key keeps its own CRL and
+ * certificate URL. A trailing '/' on base is ignored. HSMCA_E_INVALID when base fails
+ * x509b_url_ok.
  */
-int x509b_add_ca_urls(X509 *cert, const char *base_url, const char *issuer_slug, int with_ocsp);
+int x509b_add_ca_urls(X509 *cert, const char *base_url, const char *issuer_slug, int64_t key_gen,
+    int with_ocsp);
 
 /*
  * DER of the TBSCertificate. Sets the TBS signature AlgorithmIdentifier to a placeholder that

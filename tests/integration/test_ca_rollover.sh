@@ -3,7 +3,12 @@
 # permissions, 404s and 409, the SCEP side (GetCACaps lists GetNextCACert only while a rollover is
 # pending; GetNextCACert is a SignedData by the CURRENT RA holding the next RA and CA certificates,
 # checked with openssl cms / pkcs7), keys on and off the token, an intermediate and a root, then
-# activation: a sceppeer enrollment chains to the NEW CA certificate, not the old one.
+# activation: a sceppeer enrollment chains to the NEW CA certificate, not the old one; the new
+# certificate names the key generation in its CDP/AIA (<slug>.g2); each key keeps its CRL at the
+# URL its certificates carry (openssl crl / verify -crl_check) and OCSP answers old-key
+# certificates signed by the OLD key (good, then revoked). After the root's activation the
+# intermediate's GetCACert chain still verifies; deleting a CA with a pending rollover takes its
+# next keys off the token.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/api_lib.sh"
 S=$T/state
@@ -204,11 +209,85 @@ openssl verify -CAfile "$T/cur2.pem" -untrusted "$T/new-ca.pem" "$T/after/cert.p
 	fail "the new certificate does not chain to the NEW CA certificate"
 openssl verify -CAfile "$T/cur2.pem" -untrusted "$T/cur1.pem" "$T/after/cert.pem" >/dev/null 2>&1 &&
 	fail "the new certificate verifies with the OLD CA key"
-# A CRL published now is signed by the new key.
+
+step "after activation: certificate URLs name the key generation; the CA certificates behind them"
+openssl x509 -in "$T/after/cert.pem" -noout -ext crlDistributionPoints,authorityInfoAccess >"$T/after.ext"
+grep -q "URI:.*/crl/$CA.g2.crl" "$T/after.ext" && grep -q "CA Issuers - URI:.*/ca/$CA.g2.crt" "$T/after.ext" &&
+	grep -q "OCSP - URI:.*/ocsp/$CA\$" "$T/after.ext" || fail "new certificate URLs: $(cat "$T/after.ext")"
+openssl x509 -in "$T/before.pem" -noout -ext crlDistributionPoints | grep -q "URI:.*/crl/$CA.crl" ||
+	fail "old certificate CDP"
+curl -s -o "$T/g2.crt" "$HTTP_URL/ca/$CA.g2.crt"
+[ "$(fp "$T/g2.crt")" = "$NEXT_FP" ] || fail "/ca/$CA.g2.crt is not the new CA certificate"
+curl -s -o "$T/g1.crt" "$HTTP_URL/ca/$CA.crt"
+[ "$(fp "$T/g1.crt")" = "$OLD_FP" ] || fail "/ca/$CA.crt is not the first CA certificate (the AIA of old certificates)"
+for p in "$CA.g3" "$CA.g1" "$CA.g02" "$CA.g" "$CA.x2"; do
+	[ "$(curl -s -o /dev/null -w '%{http_code}' "$HTTP_URL/ca/$p.crt")" = 404 ] || fail "/ca/$p.crt is not 404"
+	[ "$(curl -s -o /dev/null -w '%{http_code}' "$HTTP_URL/crl/$p.crl")" = 404 ] || fail "/crl/$p.crl is not 404"
+done
+
+# verify_crl LEAF CA CRL: openssl verify -crl_check of LEAF under the root, CA and CRL (DER)
+verify_crl() {
+	openssl crl -inform DER -in "$3" -out "$3.pem"
+	openssl verify -crl_check -CAfile "$T/cur2.pem" -untrusted "$2" -CRLfile "$3.pem" "$1" 2>&1
+}
+ocsp_old() {
+	openssl ocsp -issuer "$T/cur1.pem" -cert "$T/before.pem" -url "$HTTP_URL/ocsp/$CA" -VAfile "$T/cur1.pem" \
+		-resp_text 2>&1
+}
+
+step "after activation: each key's CRL at its own URL, signed by that key, listing what it issued"
 api POST "/api/v1/cas/$CA_ID/crl" "" "$ADMIN"
 expect 201
-curl -s -o "$T/crl.der" "$HTTP_URL/crl/$CA.crl"
-openssl crl -inform DER -in "$T/crl.der" -CAfile "$T/new-ca.pem" -noout 2>&1 | grep -q "verify OK" || fail "CRL not signed by the new key"
+[ "$(jget 'j["key_generation"]')" = 2 ] || fail "publish answer: $BODY"
+curl -s -o "$T/crl-g2.der" "$HTTP_URL/crl/$CA.g2.crl"
+openssl crl -inform DER -in "$T/crl-g2.der" -CAfile "$T/new-ca.pem" -noout 2>&1 | grep -q "verify OK" ||
+	fail "the .g2 CRL is not signed by the new key"
+verify_crl "$T/after/cert.pem" "$T/new-ca.pem" "$T/crl-g2.der" | grep -q ": OK" ||
+	fail "crl_check of the new certificate: $(verify_crl "$T/after/cert.pem" "$T/new-ca.pem" "$T/crl-g2.der")"
+curl -s -o "$T/crl-g1.der" "$HTTP_URL/crl/$CA.crl"
+openssl crl -inform DER -in "$T/crl-g1.der" -CAfile "$T/cur1.pem" -noout 2>&1 | grep -q "verify OK" ||
+	fail "the CRL at the old URL is not signed by the old key"
+verify_crl "$T/before.pem" "$T/cur1.pem" "$T/crl-g1.der" | grep -q ": OK" ||
+	fail "crl_check of the old certificate: $(verify_crl "$T/before.pem" "$T/cur1.pem" "$T/crl-g1.der")"
+G1_NUM=$(openssl crl -inform DER -in "$T/crl-g1.der" -noout -crlnumber | sed 's/.*=//')
+ocsp_old >"$T/o1" || fail "openssl ocsp (old certificate): $(cat "$T/o1")"
+grep -q "before.pem: good" "$T/o1" && grep -q "Response verify OK" "$T/o1" || fail "OCSP old certificate: $(cat "$T/o1")"
+openssl ocsp -issuer "$T/new-ca.pem" -cert "$T/after/cert.pem" -url "$HTTP_URL/ocsp/$CA" -VAfile "$T/new-ca.pem" \
+	>"$T/o2" 2>&1 && grep -q "cert.pem: good" "$T/o2" && grep -q "Response verify OK" "$T/o2" ||
+	fail "OCSP new certificate: $(cat "$T/o2")"
+# Asked with the wrong issuer, neither key answers for the other's certificate.
+openssl ocsp -issuer "$T/new-ca.pem" -cert "$T/before.pem" -url "$HTTP_URL/ocsp/$CA" -VAfile "$T/new-ca.pem" \
+	2>&1 | grep -q "before.pem: unknown" || fail "old certificate under the new issuer is not unknown"
+
+step "revoking an old-key certificate: the old key's CRL and OCSP say so, the new key's CRL does not list it"
+BEFORE_SERIAL=$(db "SELECT serial FROM certificates WHERE id=$BEFORE_ID")
+api POST "/api/v1/certificates/$BEFORE_ID/revocation" "" "$ADMIN"
+expect 201
+CODE=$(jget 'j["code"]')
+api POST "/api/v1/certificates/$BEFORE_ID/revoke" "{\"code\":\"$CODE\",\"reason\":\"keyCompromise\"}" "$ADMIN"
+expect 200
+# Published at once or batched (crl_batch_seconds): wait, bounded, for the old URL to list it.
+for i in $(seq 1 40); do
+	curl -s -o "$T/crl-g1.der" "$HTTP_URL/crl/$CA.crl" &&
+		openssl crl -inform DER -in "$T/crl-g1.der" -noout -text 2>/dev/null | grep -q "Serial Number: $BEFORE_SERIAL" && break
+	sleep 0.2
+done
+openssl crl -inform DER -in "$T/crl-g1.der" -noout -text | grep -q "Serial Number: $BEFORE_SERIAL" ||
+	fail "the old key's CRL does not list the revoked certificate"
+openssl crl -inform DER -in "$T/crl-g1.der" -CAfile "$T/cur1.pem" -noout 2>&1 | grep -q "verify OK" ||
+	fail "the old key's new CRL is not signed by the old key"
+[ "$(openssl crl -inform DER -in "$T/crl-g1.der" -noout -crlnumber | sed 's/.*=//')" != "$G1_NUM" ] || fail "CRL number"
+verify_crl "$T/before.pem" "$T/cur1.pem" "$T/crl-g1.der" >"$T/v1" && fail "crl_check accepted the revoked old certificate"
+grep -q "certificate revoked" "$T/v1" || fail "crl_check of the revoked old certificate: $(cat "$T/v1")"
+ocsp_old >"$T/o3" || fail "openssl ocsp (revoked): $(cat "$T/o3")"
+grep -q "before.pem: revoked" "$T/o3" && grep -q "Response verify OK" "$T/o3" || fail "OCSP after revocation: $(cat "$T/o3")"
+curl -s -o "$T/crl-g2.der" "$HTTP_URL/crl/$CA.g2.crl"
+openssl crl -inform DER -in "$T/crl-g2.der" -noout -text | grep -q "Serial Number: $BEFORE_SERIAL" &&
+	fail "the new key's CRL lists a certificate of the old key"
+verify_crl "$T/after/cert.pem" "$T/new-ca.pem" "$T/crl-g2.der" | grep -q ": OK" || fail "new certificate after revocation"
+# Each generation's CRL numbers increase (one sequence per CA).
+db "SELECT key_gen, number FROM crls WHERE ca_id=$CA_ID ORDER BY id" | awk -F'|' '
+	{ if ($1 in last && $2 <= last[$1]) bad = 1; last[$1] = $2 } END { exit bad }' || fail "CRL numbers not increasing"
 
 step "CLI: hsmca ca rollover / cancel-rollover / activate-rollover (daemon stopped)"
 serve_stop
@@ -221,4 +300,37 @@ expect_fail_unchanged "$S" "unknown CA" "$HSMCA_BIN" ca rollover --state "$S" no
 "$HSMCA_BIN" ca activate-rollover --state "$S" "$ROOT" | grep -q "new key" || fail "cli activate"
 [ "$(db "SELECT key_spec FROM cas WHERE id=$ROOT_ID")" = rsa-3072 ] || fail "root key after cli activation"
 [ "$(db "SELECT actor FROM audit WHERE event='ca.rollover.activated' AND object='$ROOT'")" = cli ] || fail "cli audit actor"
+
+step "after the ROOT's activation: the intermediate's chain pairs it with the root key that signed it"
+serve_start "$S"
+URL=$HTTP_URL/scep/$CA
+login admin "$(cat "$S.admin-password")"
+ADMIN=$TOKEN_OUT
+[ "$(scep_get "$URL" GetCACert "$T/cacert3.der")" = 200 ] || fail "GetCACert after the root's activation"
+openssl pkcs7 -inform DER -in "$T/cacert3.der" -print_certs >"$T/c3.pem"
+split_pem "$T/c3.pem" "$T/c3"
+[ "$(fp "$T/c32.pem")" = "$(fp "$T/cur2.pem")" ] || fail "GetCACert's root is not the root key that signed the intermediate"
+openssl verify -CAfile "$T/c32.pem" -untrusted "$T/c31.pem" "$T/c30.pem" >/dev/null ||
+	fail "GetCACert chain does not verify after the root's activation"
+api GET "/api/v1/cas/$CA_ID/chain" "" "$ADMIN"
+expect 200
+printf '%s' "$BODY" >"$T/chain-api.pem"
+split_pem "$T/chain-api.pem" "$T/ch"
+[ "$(fp "$T/ch1.pem")" = "$(fp "$T/cur2.pem")" ] || fail "chain download: root"
+openssl verify -CAfile "$T/ch1.pem" "$T/ch0.pem" >/dev/null || fail "chain download does not verify"
+# The new root certificate is served under its own name, the first one under the plain name.
+curl -s -o "$T/root-g2.crt" "$HTTP_URL/ca/$ROOT.g2.crt"
+[ "$(fp "$T/root-g2.crt")" = "$(db "SELECT fingerprint_sha256 FROM cas WHERE id=$ROOT_ID")" ] || fail "/ca/$ROOT.g2.crt"
+
+step "deleting a CA with a pending rollover deletes its next keys too"
+api POST /api/v1/cas '{"name":"Doomed Root","key":"ec-256","days":100}' "$ADMIN"
+expect 201
+DOOMED=$(jget 'j["id"]')
+api POST "/api/v1/cas/$DOOMED/rollover" "" "$ADMIN"
+expect 201
+token_labels | grep -qx "ca-doomed-root-next" && token_labels | grep -qx "ra-doomed-root-next" || fail "no next keys"
+api DELETE "/api/v1/cas/$DOOMED" "" "$ADMIN"
+expect 200
+token_labels | grep -q "doomed-root-next" && fail "the deleted CA's next keys stay on the token: $(token_labels)"
+token_labels | grep -qx "ca-doomed-root" || fail "the CA key went without delete_key=true"
 echo "PASS"

@@ -273,13 +273,13 @@ test_due_and_cas(void **state)
 	row.next_update_ms = 2000;
 	assert_int_equal(buf_set(&row.der, "x", 1), 0);
 	assert_int_equal(db_begin(fx.ctx->db), 0);
-	assert_int_equal(db_crls_store(fx.ctx->db, st.crl_number - 1, &row, st.due_ms, st.has_due, 5, &id, &still),
+	assert_int_equal(db_crls_store(fx.ctx->db, st.crl_number - 1, &row, 1, st.due_ms, st.has_due, 5, &id, &still),
 	    HSMCA_E_CONFLICT);
 	db_rollback(fx.ctx->db);
 	assert_int_equal(db_begin(fx.ctx->db), 0);
 	assert_int_equal(db_revocation_mark_crl_due(fx.ctx->db, inter->id, db_now_ms()), 0);
 	row.number = st.crl_number + 1;
-	assert_int_equal(db_crls_store(fx.ctx->db, st.crl_number, &row, st.due_ms, st.has_due, 5, &id, &still), 0);
+	assert_int_equal(db_crls_store(fx.ctx->db, st.crl_number, &row, 1, st.due_ms, st.has_due, 5, &id, &still), 0);
 	assert_int_equal(still, 1);
 	db_rollback(fx.ctx->db);
 	buf_free(&row.der);
