@@ -234,7 +234,10 @@ tok_delete_key(struct tok *tok, const char *keyref)
 		if ((rc = tok_find_objects(tok, s, classes[c], u.id, u.id_len, objs, 16, &n)) != 0)
 			goto out;
 		for (i = 0; i < n; i++) {
-			if ((rv = tok->fl->C_DestroyObject(s, objs[i])) != CKR_OK) {
+			pthread_rwlock_wrlock(&tok->store_lock);
+			rv = tok->fl->C_DestroyObject(s, objs[i]);
+			pthread_rwlock_unlock(&tok->store_lock);
+			if (rv != CKR_OK) {
 				rc = tok_ckr(HSMCA_E_TOKEN, "C_DestroyObject", rv);
 				goto out;
 			}

@@ -232,7 +232,10 @@ store_key(struct tok *tok, EVP_PKEY *pkey, const char *label, char **keyref)
 
 	if ((rc = tok_session_get(tok, &s)) != 0)
 		goto out;
+	/* Both objects under one hold of store_lock: no search sees the private half alone. */
+	pthread_rwlock_wrlock(&tok->store_lock);
 	if ((rv = tok->fl->C_CreateObject(s, priv, n_priv, &h_priv)) != CKR_OK) {
+		pthread_rwlock_unlock(&tok->store_lock);
 		rc = tok_ckr(HSMCA_E_TOKEN, "C_CreateObject (private key)", rv);
 		goto out;
 	}
@@ -240,8 +243,10 @@ store_key(struct tok *tok, EVP_PKEY *pkey, const char *label, char **keyref)
 		rc = tok_ckr(HSMCA_E_TOKEN, "C_CreateObject (public key)", rv);
 		/* No half-imported key: without its public object libp11 cannot use an EC key. */
 		tok->fl->C_DestroyObject(s, h_priv);
+		pthread_rwlock_unlock(&tok->store_lock);
 		goto out;
 	}
+	pthread_rwlock_unlock(&tok->store_lock);
 	rc = tok_keyref_make(tok, id, sizeof(id), label, keyref);
 out:
 	tok_session_put_rv(tok, s, rv);

@@ -68,6 +68,12 @@ struct tok {
 	int n_idle, n_open, pool_max;
 
 	pthread_mutex_t key_lock;   /* libp11 key enumeration, the key cache, seal_key */
+	/* Object creation and destruction (write) against object searches (read). SoftHSM 2.6's
+	 * file store is not safe for both at once from threads of one process: a search that meets
+	 * a key being written answers CKR_OBJECT_HANDLE_INVALID or misses it, and two creations
+	 * can fail with CKR_GENERAL_ERROR (tests/unit/test_tok.c, test_concurrent_keygen). Held
+	 * only around the single PKCS#11 call, so it nests inside every other lock. */
+	pthread_rwlock_t store_lock;
 	struct tok_cached_key cache[TOK_KEY_CACHE_MAX];
 	size_t n_cache;
 	unsigned long use_clock;

@@ -112,7 +112,9 @@ tok_generate_key(struct tok *tok, enum tok_key_spec spec, const char *label, int
 
 	if ((rc = tok_session_get(tok, &s)) != 0)
 		return rc;
+	pthread_rwlock_wrlock(&tok->store_lock);
 	rv = tok->fl->C_GenerateKeyPair(s, &mech, pub, n_pub, priv, n, &h_pub, &h_priv);
+	pthread_rwlock_unlock(&tok->store_lock);
 	tok_session_put_rv(tok, s, rv);
 	if (rv != CKR_OK)
 		return tok_ckr(HSMCA_E_TOKEN, "C_GenerateKeyPair", rv);

@@ -92,10 +92,14 @@ tok_find_objects(struct tok *tok, CK_SESSION_HANDLE s, CK_OBJECT_CLASS cls, cons
 		tmpl[nt].pValue = (void *)id;
 		tmpl[nt++].ulValueLen = id_len;
 	}
-	if ((rv = tok->fl->C_FindObjectsInit(s, tmpl, nt)) != CKR_OK)
+	pthread_rwlock_rdlock(&tok->store_lock);
+	if ((rv = tok->fl->C_FindObjectsInit(s, tmpl, nt)) != CKR_OK) {
+		pthread_rwlock_unlock(&tok->store_lock);
 		return tok_ckr(HSMCA_E_TOKEN, "C_FindObjectsInit", rv);
+	}
 	rv = tok->fl->C_FindObjects(s, objs, (CK_ULONG)max, &count);
 	tok->fl->C_FindObjectsFinal(s);
+	pthread_rwlock_unlock(&tok->store_lock);
 	if (rv != CKR_OK)
 		return tok_ckr(HSMCA_E_TOKEN, "C_FindObjects", rv);
 	*n = count;

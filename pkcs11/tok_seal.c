@@ -51,15 +51,19 @@ seal_key_locked(struct tok *tok, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE *key)
 		*key = tok->seal_key;
 		return 0;
 	}
+	pthread_rwlock_rdlock(&tok->store_lock);
 	rv = tok->fl->C_FindObjectsInit(s, find, 2);
 	if (rv == CKR_OK) {
 		rv = tok->fl->C_FindObjects(s, key, 1, &n);
 		tok->fl->C_FindObjectsFinal(s);
 	}
+	pthread_rwlock_unlock(&tok->store_lock);
 	if (rv != CKR_OK)
 		return tok_ckr(HSMCA_E_TOKEN, "C_FindObjects(seal key)", rv);
 	if (n == 0) {
+		pthread_rwlock_wrlock(&tok->store_lock);
 		rv = tok->fl->C_GenerateKey(s, &gen, tmpl, sizeof(tmpl) / sizeof(tmpl[0]), key);
+		pthread_rwlock_unlock(&tok->store_lock);
 		if (rv != CKR_OK)
 			return tok_ckr(HSMCA_E_TOKEN, "C_GenerateKey(seal key)", rv);
 	}

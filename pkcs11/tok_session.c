@@ -313,6 +313,7 @@ tok_free(struct tok *tok)
 	pthread_mutex_destroy(&tok->pool_lock);
 	pthread_cond_destroy(&tok->pool_cond);
 	pthread_mutex_destroy(&tok->key_lock);
+	pthread_rwlock_destroy(&tok->store_lock);
 	OPENSSL_cleanse(tok->pin_digest, sizeof(tok->pin_digest));
 	free(tok);
 }
@@ -414,6 +415,7 @@ tok_open(const struct tok_config *cfg, struct tok **out)
 	pthread_mutex_init(&tok->pool_lock, NULL);
 	pthread_cond_init(&tok->pool_cond, NULL);
 	pthread_mutex_init(&tok->key_lock, NULL);
+	pthread_rwlock_init(&tok->store_lock, NULL);
 	tok->refs = 1;
 	tok->mod = mod;
 	tok->fl = mod->fl;
@@ -589,9 +591,13 @@ libp11_key(struct tok *tok, const uint8_t *id, size_t id_len, EVP_PKEY **out)
 	PKCS11_SLOT *slot = tok->slot;
 	PKCS11_KEY *keys = NULL;
 	unsigned int n = 0, i;
+	int rc;
 
 	*out = NULL;
-	if (PKCS11_enumerate_keys(slot->token, &keys, &n) != 0) {
+	pthread_rwlock_rdlock(&tok->store_lock);
+	rc = PKCS11_enumerate_keys(slot->token, &keys, &n);
+	pthread_rwlock_unlock(&tok->store_lock);
+	if (rc != 0) {
 		err_set(HSMCA_E_TOKEN, "libp11 cannot list the keys of token %s", tok->label);
 		err_drain_openssl();
 		return HSMCA_E_TOKEN;

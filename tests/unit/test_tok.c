@@ -912,6 +912,98 @@ test_concurrency(void **state)
 	}
 }
 
+struct keygen_worker {
+	const struct buf *tbs;   /* any TBSCertificate: the worker's own key signs it */
+	int made;
+	int signed_ok;
+};
+
+/* Thread-safe (no cmocka asserts): signs tbs with keyref, true when the token's public key for
+ * keyref verifies the result. */
+static int
+signs_and_verifies(const char *keyref, const struct buf *tbs)
+{
+	struct buf spki = { 0 }, cert = { 0 };
+	const uint8_t *p;
+	EVP_PKEY *pub = NULL;
+	X509 *x = NULL;
+	int ok = 0, rc;
+
+	if ((rc = tok_public_key(tok, keyref, &spki)) != 0 ||
+	    (rc = tok_sign_certificate(tok, keyref, tbs->data, tbs->len, &cert)) != 0) {
+		fprintf(stderr, "sign: %s\n", err_msg(rc));
+		goto out;
+	}
+	p = spki.data;
+	pub = d2i_PUBKEY(NULL, &p, (long)spki.len);
+	p = cert.data;
+	x = d2i_X509(NULL, &p, (long)cert.len);
+	ok = pub != NULL && x != NULL && X509_verify(x, pub) == 1;
+out:
+	X509_free(x);
+	EVP_PKEY_free(pub);
+	buf_free(&cert);
+	buf_free(&spki);
+	return ok;
+}
+
+/* Each thread makes keys (EC and RSA) and signs with each right away, the way concurrent REST
+ * requests with server-side key generation do. */
+static void *
+keygen_worker(void *arg)
+{
+	struct keygen_worker *w = arg;
+	char *keyref = NULL;
+	int i;
+
+	for (i = 0; i < 6; i++) {
+		int rc = tok_generate_key(tok, i % 3 == 2 ? TOK_KEY_RSA_2048 : TOK_KEY_EC_256, "parallel", 1, &keyref);
+
+		if (rc != 0) {
+			fprintf(stderr, "keygen: %s\n", err_msg(rc));
+			continue;
+		}
+		w->made++;
+		if (signs_and_verifies(keyref, w->tbs))
+			w->signed_ok++;
+		if ((rc = tok_delete_key(tok, keyref)) != 0) {
+			fprintf(stderr, "delete: %s\n", err_msg(rc));
+			w->made--;
+		}
+		free(keyref);
+		keyref = NULL;
+	}
+	return NULL;
+}
+
+/* 8 threads creating, using and destroying token objects at once: SoftHSM's file store is not
+ * safe for that from several threads of one process (CKR_GENERAL_ERROR was seen); every call
+ * must succeed. */
+static void
+test_concurrent_keygen(void **state)
+{
+	struct keygen_worker w[8];
+	pthread_t th[8];
+	struct buf tbs = { 0 };
+	EVP_PKEY *any = soft_key("EC", "P-256");
+	int i;
+
+	(void)state;
+	make_tbs(any, &tbs);
+	memset(w, 0, sizeof(w));
+	for (i = 0; i < 8; i++) {
+		w[i].tbs = &tbs;
+		assert_int_equal(pthread_create(&th[i], NULL, keygen_worker, &w[i]), 0);
+	}
+	for (i = 0; i < 8; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(w[i].made, 6);
+		assert_int_equal(w[i].signed_ok, 6);
+	}
+	buf_free(&tbs);
+	EVP_PKEY_free(any);
+}
+
 /* tok_seal.c (another file's code) runs on this layer's sessions and key_lock. */
 static void
 test_seal(void **state)
@@ -978,6 +1070,7 @@ main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_list_and_delete),
 		cmocka_unit_test(test_concurrency),
+		cmocka_unit_test(test_concurrent_keygen),
 		cmocka_unit_test(test_seal),
 		cmocka_unit_test(test_second_token),
 	};
