@@ -11,6 +11,7 @@
 #include <openssl/x509v3.h>
 
 #include "ca.h"
+#include "ca_rollover.h"
 #include "ca_testutil.h"
 #include "issue.h"
 #include "revoke.h"
@@ -130,6 +131,19 @@ rv_append_pem(const struct buf *der, const char *path)
 		abort();
 	fclose(f);
 	X509_free(x);
+}
+
+/* Rolls ca over to a new key of the same type and activates it (ca_rollover.h); *now gets the CA
+ * as it is afterwards (db_ca_free). Aborts on failure (test set-up). */
+RV_UNUSED static void
+rv_roll(struct ca_fx *fx, const struct db_ca *ca, struct db_ca **now)
+{
+	struct ca_rollover_req req = { .days = 100, .actor = "test" };
+
+	if (ca_rollover_start(fx->ctx, ca, &req, NULL) != 0 || ca_rollover_activate(fx->ctx, ca, "test", NULL, now) != 0) {
+		fprintf(stderr, "rollover of %s: %s\n", ca->slug, err_msg(-1));
+		abort();
+	}
 }
 
 /* ca_testutil.h's helper that these tests do not need, referenced so -Wunused-function stays

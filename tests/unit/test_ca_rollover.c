@@ -18,6 +18,7 @@
 #include "db_certs.h"
 #include "db_scep.h"
 #include "ra.h"
+#include "slug.h"
 #include "x509_build.h"
 
 static struct ca_fx fx;
@@ -279,6 +280,86 @@ test_refusals(void **state)
 	db_ca_free(root);
 }
 
+/* The generation suffix of CRL and CA certificate URLs: canonical forms only. */
+static void
+test_slug_gen(void **state)
+{
+	static const char *const bad[] = { "acme.g1", "acme.g0", "acme.g02", "acme.g", "acme.x2", "acme.g2.g3",
+		"acme.g2x", "Acme.g2", ".g2", "acme-.g2", "acme.g1234567890123456789", "" };
+	char name[SLUG_GEN_MAX], slug[SLUG_MAX];
+	long long gen;
+	size_t i;
+
+	(void)state;
+	slug_gen_name("acme-root", 1, name);
+	assert_string_equal(name, "acme-root");
+	slug_gen_name("acme-root", 12, name);
+	assert_string_equal(name, "acme-root.g12");
+	assert_int_equal(slug_gen_parse("acme-root.g12", slug, &gen), 0);
+	assert_string_equal(slug, "acme-root");
+	assert_int_equal(gen, 12);
+	assert_int_equal(slug_gen_parse("acme-root-g2", slug, &gen), 0);   /* a CA named "Acme Root G2" */
+	assert_string_equal(slug, "acme-root-g2");
+	assert_int_equal(gen, 1);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (slug_gen_parse(bad[i], slug, &gen) != HSMCA_E_NOTFOUND)
+			fail_msg("'%s' parsed", bad[i]);
+}
+
+/* After a root's activation: the intermediate it signed with the old key still chains through
+ * the OLD root certificate, a new intermediate through the new one and names the root's second
+ * key in its CDP and AIA; each certificate row records the key that signed it. */
+static void
+test_root_activation_chains(void **state)
+{
+	struct ca_rollover_req req = { .days = 200, .actor = "test" };
+	struct db_ca *root = make_ca("Gen Root", NULL, "ec-256"), *inter = make_ca("Gen Inter", "gen-root", "ec-256");
+	struct db_ca *root2 = NULL, *inter2 = NULL;
+	struct buf *chain = NULL;
+	size_t n = 0;
+	X509 *x, *r2;
+	STACK_OF(DIST_POINT) *dps;
+	GENERAL_NAME *gn;
+	char cdp[200];
+
+	(void)state;
+	assert_int_equal(root->key_gen, 1);
+	assert_int_equal(ca_rollover_start(fx.ctx, root, &req, NULL), 0);
+	assert_int_equal(ca_rollover_activate(fx.ctx, root, "test", NULL, &root2), 0);
+	assert_int_equal(root2->key_gen, 2);
+
+	assert_int_equal(ca_chain(fx.ctx, inter, &chain, &n), 0);
+	assert_int_equal(n, 2);
+	assert_memory_equal(chain[1].data, root->cert_der.data, root->cert_der.len);
+	ca_chain_free(chain, n);
+
+	inter2 = make_ca("Gen Inter Two", "gen-root", "ec-256");
+	assert_int_equal(ca_chain(fx.ctx, inter2, &chain, &n), 0);
+	assert_int_equal(n, 2);
+	assert_memory_equal(chain[1].data, root2->cert_der.data, root2->cert_der.len);
+	ca_chain_free(chain, n);
+	x = parse(&inter2->cert_der);
+	r2 = parse(&root2->cert_der);
+	assert_int_equal(X509_verify(x, X509_get0_pubkey(r2)), 1);
+	snprintf(cdp, sizeof(cdp), "SELECT count(*) FROM certificates WHERE ca_id = %lld AND ca_key_gen = 2 AND "
+	    "profile = 'subca'", (long long)root->id);
+	assert_int_equal(count(cdp), 1);
+	snprintf(cdp, sizeof(cdp), "SELECT count(*) FROM certificates WHERE ca_id = %lld AND ca_key_gen = 1 AND "
+	    "profile = 'subca'", (long long)root->id);
+	assert_int_equal(count(cdp), 1);
+	assert_non_null(dps = X509_get_ext_d2i(x, NID_crl_distribution_points, NULL, NULL));
+	gn = sk_GENERAL_NAME_value(sk_DIST_POINT_value(dps, 0)->distpoint->name.fullname, 0);
+	assert_non_null(strstr((const char *)ASN1_STRING_get0_data(gn->d.uniformResourceIdentifier),
+	    "/crl/gen-root.g2.crl"));
+	sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
+	X509_free(r2);
+	X509_free(x);
+	db_ca_free(inter2);
+	db_ca_free(root2);
+	db_ca_free(inter);
+	db_ca_free(root);
+}
+
 int
 main(void)
 {
@@ -288,6 +369,8 @@ main(void)
 		cmocka_unit_test(test_cancel_revokes_intermediate),
 		cmocka_unit_test(test_failed_write_leaves_nothing),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_slug_gen),
+		cmocka_unit_test(test_root_activation_chains),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

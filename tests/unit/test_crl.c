@@ -3,7 +3,9 @@
  * (rsa-2048) -> leaves. The CRL verifies with the CA key (OpenSSL API and `openssl crl -verify`),
  * numbers are monotonic, fields and extensions are right, `openssl verify -crl_check` and
  * X509_verify_cert with X509_V_FLAG_CRL_CHECK reject the revoked leaf and accept the other; the
- * due mark, the compare-and-set store, DER pruning, PEM output and a bulk of 5000 entries.
+ * due mark, the compare-and-set store, DER pruning, PEM output and a bulk of 5000 entries; after a
+ * rollover, one CRL per key (signed by it, listing what it issued) while that key has unexpired
+ * certificates.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +14,8 @@
 #include <time.h>
 
 #include <cmocka.h>
+#include <openssl/bn.h>
+#include <openssl/err.h>
 
 #include "crl.h"
 #include "db_crls.h"
@@ -327,6 +331,115 @@ test_bulk(void **state)
 	assert_int_equal(crl_publish_slug(fx.ctx, "no-such-ca", "test", NULL), HSMCA_E_NOTFOUND);
 }
 
+/* The newest CRL of key generation gen of ca, decoded. */
+static X509_CRL *
+latest_gen(const struct db_ca *ca, int64_t gen, int64_t *id)
+{
+	struct db_crl *c = NULL;
+	const unsigned char *p;
+	X509_CRL *x;
+
+	assert_int_equal(db_crls_latest_gen(fx.ctx->db, ca->id, gen, 1, &c), 0);
+	assert_int_equal(c->key_gen, gen);
+	p = c->der.data;
+	assert_non_null(x = d2i_X509_CRL(NULL, &p, (long)c->der.len));
+	*id = c->id;
+	db_crl_free(c);
+	return x;
+}
+
+static int
+lists(X509_CRL *x, const char *serial_hex)
+{
+	X509_REVOKED *r = NULL;
+	ASN1_INTEGER *sn = NULL;
+	BIGNUM *bn = NULL;
+	int found;
+
+	assert_true(BN_hex2bn(&bn, serial_hex) > 0);
+	assert_non_null(sn = BN_to_ASN1_INTEGER(bn, NULL));
+	found = X509_CRL_get0_by_serial(x, &r, sn) == 1;
+	ASN1_INTEGER_free(sn);
+	BN_free(bn);
+	return found;
+}
+
+/*
+ * After a rollover each key keeps its own CRL: signed by it, listing the revoked certificates it
+ * issued, numbered from the CA's one sequence (so each key's numbers increase). A retired key
+ * whose certificates have all expired publishes no more, and does not keep the CA due.
+ */
+static void
+test_rolled_over_key(void **state)
+{
+	struct ca_create_req r = { .name = "CRL Roll", .key_spec = "ec-256", .pathlen = -1 };
+	struct db_ca *ca = NULL, *rolled = NULL;
+	struct issue_result old_leaf, new_leaf;
+	struct crl_info info;
+	X509 *old_ca, *new_ca;
+	X509_CRL *g1, *g2;
+	int64_t id1, id2, id1b, n_g1;
+	char sql[200];
+
+	(void)state;
+	assert_int_equal(ca_create_root(fx.ctx, &r, &ca), 0);
+	rv_issue(&fx, "crl-roll", key, "old.example", &old_leaf);
+	assert_int_equal(crl_publish(fx.ctx, ca, "test", NULL), 0);
+	rv_roll(&fx, ca, &rolled);
+	rv_issue(&fx, "crl-roll", key, "new.example", &new_leaf);
+	assert_int_equal(rv_revoke(&fx, old_leaf.certificate_id, REVOKE_REASON_KEY_COMPROMISE, NULL), 0);
+	assert_int_equal(rv_revoke(&fx, new_leaf.certificate_id, REVOKE_REASON_SUPERSEDED, NULL), 0);
+	assert_int_equal(crl_publish(fx.ctx, rolled, "test", &info), 0);
+	old_ca = cert_of(&ca->cert_der);
+	new_ca = cert_of(&rolled->cert_der);
+
+	g1 = latest_gen(rolled, 1, &id1);
+	g2 = latest_gen(rolled, 2, &id2);
+	assert_int_equal(info.crl_id, id2);
+	assert_int_equal(X509_CRL_verify(g1, X509_get0_pubkey(old_ca)), 1);
+	assert_int_not_equal(X509_CRL_verify(g1, X509_get0_pubkey(new_ca)), 1);
+	assert_int_equal(X509_CRL_verify(g2, X509_get0_pubkey(new_ca)), 1);
+	ERR_clear_error();
+	assert_true(lists(g1, old_leaf.serial));
+	assert_false(lists(g1, new_leaf.serial));
+	assert_true(lists(g2, new_leaf.serial));
+	assert_false(lists(g2, old_leaf.serial));
+	assert_true(crl_number(g2) > crl_number(g1));
+	/* The CA is not due now: every key's CRL is fresh. */
+	snprintf(sql, sizeof(sql), "SELECT crl_next_update > %lld FROM cas WHERE id = %lld", (long long)db_now_ms(),
+	    (long long)rolled->id);
+	assert_int_equal(rv_int(&fx, sql), 1);
+	X509_CRL_free(g1);
+	X509_CRL_free(g2);
+
+	/* Nothing changed for the old key: only the current CRL is made again. */
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM crls WHERE ca_id = %lld AND key_gen = 1", (long long)rolled->id);
+	n_g1 = rv_int(&fx, sql);
+	assert_int_equal(crl_publish(fx.ctx, rolled, "test", NULL), 0);
+	assert_int_equal(rv_int(&fx, sql), n_g1);
+	/* Every certificate of the old key expired: it publishes no more, and the CA's due time is
+	 * its current CRL's own. */
+	snprintf(sql, sizeof(sql), "UPDATE certificates SET not_after = 1 WHERE ca_id = %lld AND ca_key_gen = 1",
+	    (long long)rolled->id);
+	rv_exec(&fx, sql);
+	snprintf(sql, sizeof(sql), "UPDATE crls SET this_update = 0, next_update = 1000 WHERE id = %lld", (long long)id1);
+	rv_exec(&fx, sql);
+	assert_int_equal(crl_publish(fx.ctx, rolled, "test", NULL), 0);
+	g1 = latest_gen(rolled, 1, &id1b);
+	assert_int_equal(id1b, id1);
+	snprintf(sql, sizeof(sql), "SELECT crl_next_update > %lld FROM cas WHERE id = %lld", (long long)db_now_ms(),
+	    (long long)rolled->id);
+	assert_int_equal(rv_int(&fx, sql), 1);
+
+	X509_CRL_free(g1);
+	X509_free(old_ca);
+	X509_free(new_ca);
+	issue_result_free(&old_leaf);
+	issue_result_free(&new_leaf);
+	db_ca_free(rolled);
+	db_ca_free(ca);
+}
+
 int
 main(void)
 {
@@ -335,6 +448,7 @@ main(void)
 		cmocka_unit_test(test_revoked_leaf_rejected),
 		cmocka_unit_test(test_due_and_cas),
 		cmocka_unit_test(test_bulk),
+		cmocka_unit_test(test_rolled_over_key),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -3,7 +3,8 @@
  * (SHA-1 and SHA-256 CertIDs, nonce), responses checked with OCSP_basic_verify against the CA
  * certificate, OCSP_check_nonce and OCSP_resp_find_status, and by `openssl ocsp -respin`; good,
  * revoked (time and reason) and unknown; unknown CA -> unauthorized; malformed, truncated,
- * bit-flipped and trailing-byte requests -> malformedRequest, never a crash.
+ * bit-flipped and trailing-byte requests -> malformedRequest, never a crash. After a rollover, each
+ * key answers (and signs) for the certificates it issued only.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -219,6 +220,88 @@ test_statuses(void **state)
 	}
 }
 
+/* One CertID of cert under issuer, answered by the "roll-ca" responder; the status, and whether
+ * the response verifies with signer alone as the trusted responder certificate. */
+static int
+rolled_status(X509 *cert, X509 *issuer, X509 *signer, int *verifies)
+{
+	OCSP_REQUEST *req = OCSP_REQUEST_new();
+	OCSP_CERTID *id = OCSP_cert_to_id(EVP_sha1(), cert, issuer);
+	STACK_OF(X509) *certs = sk_X509_new_null();
+	X509_STORE *store = X509_STORE_new();
+	OCSP_RESPONSE *resp;
+	OCSP_BASICRESP *bs;
+	unsigned char *der;
+	int len, status = -1, reason;
+
+	OCSP_request_add0_id(req, OCSP_CERTID_dup(id));
+	der = request_der(req, &len);
+	resp = respond("roll-ca", der, (size_t)len, OCSP_RESPONSE_STATUS_SUCCESSFUL);
+	assert_non_null(bs = OCSP_response_get1_basic(resp));
+	sk_X509_push(certs, signer);
+	X509_STORE_add_cert(store, signer);
+	*verifies = OCSP_basic_verify(bs, certs, store, OCSP_NOCHAIN | OCSP_NOEXPLICIT) == 1;
+	ERR_clear_error();
+	assert_int_equal(OCSP_resp_find_status(bs, id, &status, &reason, NULL, NULL, NULL), 1);
+	sk_X509_free(certs);
+	X509_STORE_free(store);
+	OCSP_BASICRESP_free(bs);
+	OCSP_RESPONSE_free(resp);
+	OPENSSL_free(der);
+	OCSP_CERTID_free(id);
+	OCSP_REQUEST_free(req);
+	return status;
+}
+
+/* After a rollover, a certificate issued under the old key is answered by the old key (RFC 6960
+ * 4.2.2.2: the issuer signs), one issued under the new key by the new one, and neither key
+ * answers for the other's certificates. */
+static void
+test_rolled_over_key(void **state)
+{
+	struct ca_create_req r = { .name = "Roll CA", .key_spec = "ec-256", .pathlen = -1 };
+	struct db_ca *roll = NULL, *rolled = NULL;
+	struct issue_result old_leaf, new_leaf;
+	X509 *old_ca, *new_ca, *old_x, *new_x;
+	int ok;
+
+	(void)state;
+	assert_int_equal(ca_create_root(fx.ctx, &r, &roll), 0);
+	rv_issue(&fx, "roll-ca", key, "old.example", &old_leaf);
+	rv_roll(&fx, roll, &rolled);
+	assert_int_equal(rolled->key_gen, 2);
+	rv_issue(&fx, "roll-ca", key, "new.example", &new_leaf);
+	old_ca = cert_of(&roll->cert_der);
+	new_ca = cert_of(&rolled->cert_der);
+	old_x = cert_of(&old_leaf.cert_der);
+	new_x = cert_of(&new_leaf.cert_der);
+
+	assert_int_equal(rolled_status(old_x, old_ca, old_ca, &ok), V_OCSP_CERTSTATUS_GOOD);
+	assert_true(ok);
+	assert_int_equal(rolled_status(old_x, old_ca, new_ca, &ok), V_OCSP_CERTSTATUS_GOOD);
+	assert_false(ok);   /* signed by the old key, not the new one */
+	assert_int_equal(rolled_status(new_x, new_ca, new_ca, &ok), V_OCSP_CERTSTATUS_GOOD);
+	assert_true(ok);
+	/* A serial asked under the other key's certificate is not that key's: unknown. */
+	assert_int_equal(rolled_status(old_x, new_ca, new_ca, &ok), V_OCSP_CERTSTATUS_UNKNOWN);
+	assert_true(ok);
+	assert_int_equal(rolled_status(new_x, old_ca, old_ca, &ok), V_OCSP_CERTSTATUS_UNKNOWN);
+	assert_true(ok);
+	assert_int_equal(rv_revoke(&fx, old_leaf.certificate_id, REVOKE_REASON_SUPERSEDED, NULL), 0);
+	assert_int_equal(rolled_status(old_x, old_ca, old_ca, &ok), V_OCSP_CERTSTATUS_REVOKED);
+	assert_true(ok);
+	assert_int_equal(rolled_status(new_x, new_ca, new_ca, &ok), V_OCSP_CERTSTATUS_GOOD);
+
+	X509_free(old_ca);
+	X509_free(new_ca);
+	X509_free(old_x);
+	X509_free(new_x);
+	issue_result_free(&old_leaf);
+	issue_result_free(&new_leaf);
+	db_ca_free(rolled);
+	db_ca_free(roll);
+}
+
 static void
 test_errors_and_mutations(void **state)
 {
@@ -294,6 +377,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_statuses),
 		cmocka_unit_test(test_errors_and_mutations),
+		cmocka_unit_test(test_rolled_over_key),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
