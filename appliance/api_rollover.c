@@ -133,10 +133,10 @@ history_json(const struct db_ca_history *h, size_t n)
 	size_t i;
 
 	for (i = 0; items != NULL && i < n; i++) {
-		if (json_array_append_new(items, json_pack("{s:I,s:s,s:s,s:o,s:o,s:o}", "id", (json_int_t)h[i].id,
+		if (json_array_append_new(items, json_pack("{s:I,s:s,s:s,s:o,s:o,s:o,s:I}", "id", (json_int_t)h[i].id,
 		    "fingerprint_sha256", h[i].fingerprint_sha256, "key", h[i].key_spec,
 		    "valid_from", api_time_json(h[i].not_before_ms), "valid_to", api_time_json(h[i].not_after_ms),
-		    "retired_at", api_time_json(h[i].retired_at_ms))) != 0) {
+		    "retired_at", api_time_json(h[i].retired_at_ms), "key_generation", (json_int_t)h[i].key_gen)) != 0) {
 			json_decref(items);
 			return NULL;
 		}

@@ -188,7 +188,8 @@ expect 200
 api GET "/api/v1/cas/$CA_ID" "" "$ADMIN"
 [ "$(jget 'j["fingerprint_sha256"]')" = "$NEXT_FP" ] && [ "$(jget 'j["next"]')" = "" ] || fail "CA after activation: $BODY"
 api GET "/api/v1/cas/$CA_ID/rollover" "" "$ADMIN"
-[ "$(jget 'len(j["history"])')" = 1 ] && [ "$(jget 'j["history"][0]["fingerprint_sha256"]')" = "$OLD_FP" ] ||
+[ "$(jget 'len(j["history"])')" = 1 ] && [ "$(jget 'j["history"][0]["fingerprint_sha256"]')" = "$OLD_FP" ] &&
+	[ "$(jget 'j["history"][0]["key_generation"]')" = 1 ] ||
 	fail "old certificate not in the history: $BODY"
 api POST "/api/v1/cas/$CA_ID/rollover/activate" "" "$ADMIN"; expect 404
 # The certificate issued under the old key is still there.
