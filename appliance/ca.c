@@ -687,6 +687,7 @@ ca_chain(struct hsmca_ctx *ctx, const struct db_ca *ca, struct buf **ders, size_
 {
 	struct buf *list = NULL;
 	struct db_ca *cur = NULL;
+	X509 *child = NULL, *parent_x = NULL;
 	int64_t next;
 	size_t count = 0;
 	int rc = HSMCA_E_NOMEM;
@@ -708,9 +709,14 @@ ca_chain(struct hsmca_ctx *ctx, const struct db_ca *ca, struct buf **ders, size_
 			goto out;
 		/* Not simply the parent's current certificate: after a rollover of the parent, the
 		 * one whose key signed the previous link (ca_rollover.h). */
-		if ((rc = ca_rollover_issuer_cert(ctx, cur, &list[count - 1], &list[count])) != 0)
+		if (child == NULL && (rc = ca_cert_get(ca, &child)) != 0)
+			goto out;
+		if ((rc = ca_rollover_issuer_cert(ctx, cur, child, &list[count], &parent_x)) != 0)
 			goto out;
 		count++;
+		X509_free(child);
+		child = parent_x;
+		parent_x = NULL;
 		next = cur->parent_id;
 		db_ca_free(cur);
 		cur = NULL;
@@ -721,6 +727,7 @@ ca_chain(struct hsmca_ctx *ctx, const struct db_ca *ca, struct buf **ders, size_
 	count = 0;
 	rc = 0;
 out:
+	X509_free(child);
 	db_ca_free(cur);
 	if (list != NULL)
 		ca_chain_free(list, CA_CHAIN_MAX);

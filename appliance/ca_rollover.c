@@ -569,46 +569,48 @@ rollover_signed_by(X509 *child, X509 *cand)
 }
 
 int
-ca_rollover_issuer_cert(struct hsmca_ctx *ctx, const struct db_ca *parent, const struct buf *child_der,
-    struct buf *out)
+ca_rollover_issuer_cert(struct hsmca_ctx *ctx, const struct db_ca *parent, X509 *child, struct buf *out,
+    X509 **out_x)
 {
 	struct ca_gens gens;
 	const struct buf *pick = &parent->cert_der;
-	X509 *child = NULL, *cand = NULL;
+	X509 *cur = NULL, *cand = NULL;
 	size_t i;
 	int rc;
 
 	memset(&gens, 0, sizeof(gens));
 	out->data = NULL;
 	out->len = 0;
-	if (x509b_parse_cert(child_der->data, child_der->len, &child) != 0) {
-		rc = err_set(HSMCA_E_DB, "a certificate in the chain of CA '%s' does not parse", parent->slug);
-		goto out;
-	}
+	*out_x = NULL;
 	/* The usual case first: the parent's current certificate, decoded once per process. */
-	if ((rc = ca_cert_get(parent, &cand)) != 0)
+	if ((rc = ca_cert_get(parent, &cur)) != 0)
 		goto out;
-	if (rollover_signed_by(child, cand))
+	if (rollover_signed_by(child, cur))
 		goto found;
 	if ((rc = ca_gens_read(ctx, parent, &gens)) != 0)
 		goto out;
 	for (i = 1; i < gens.n; i++) {
-		X509_free(cand);
-		cand = NULL;
 		if (x509b_parse_cert(gens.g[i].cert_der->data, gens.g[i].cert_der->len, &cand) != 0)
 			continue;
 		if (rollover_signed_by(child, cand)) {
 			pick = gens.g[i].cert_der;
 			break;
 		}
+		X509_free(cand);
+		cand = NULL;
 	}
 found:
-	rc = buf_set(out, pick->data, pick->len);
+	if ((rc = buf_set(out, pick->data, pick->len)) != 0)
+		goto out;
+	*out_x = cand != NULL ? cand : cur;
+	if (cand != NULL)
+		cand = NULL;
+	else
+		cur = NULL;
 out:
 	ERR_clear_error();
-	err_clear();
 	X509_free(cand);
-	X509_free(child);
+	X509_free(cur);
 	ca_gens_free(&gens);
 	return rc;
 }

@@ -40,6 +40,8 @@
 
 #include <stddef.h>
 
+#include <openssl/x509.h>
+
 #include "buf.h"
 #include "ctx.h"
 #include "db_cas.h"
@@ -96,14 +98,15 @@ void ca_gens_free(struct ca_gens *g);
 const struct ca_gen *ca_gens_find(const struct ca_gens *g, int64_t gen);
 
 /*
- * For ca_chain(): the certificate of parent whose key signed child_der, copied into *out
- * (buf_free): among parent's current and retired certificates the one whose subjectKeyIdentifier
- * (or, lacking one, SHA-1 of its key, as x509_build.c writes AKIs) equals child's
- * authorityKeyIdentifier; lacking an AKI, the one whose key verifies child's signature; the
- * current one when none does (an imported chain the appliance did not build).
+ * For ca_chain(): the certificate of parent whose key signed child (borrowed), copied into *out
+ * (buf_free) and, decoded, into *out_x (X509_free): among parent's current and retired
+ * certificates the one whose subjectKeyIdentifier (or, lacking one, SHA-1 of its key, as
+ * x509_build.c writes AKIs) equals child's authorityKeyIdentifier; lacking an AKI, the one whose
+ * key verifies child's signature; the current one when none does (an imported chain the
+ * appliance did not build). The current certificate comes from ca_cert_get (no decoding).
  */
-int ca_rollover_issuer_cert(struct hsmca_ctx *ctx, const struct db_ca *parent, const struct buf *child_der,
-    struct buf *out);
+int ca_rollover_issuer_cert(struct hsmca_ctx *ctx, const struct db_ca *parent, X509 *child, struct buf *out,
+    X509 **out_x);
 
 /*
  * Token keys a CA deletion would leave behind, read BEFORE the delete (its rows cascade): the

@@ -15,6 +15,7 @@
 #include <openssl/ocsp.h>
 #include <openssl/x509.h>
 
+#include "ca.h"
 #include "ca_rollover.h"
 #include "crl_der.h"
 #include "db.h"
@@ -329,7 +330,9 @@ pick_signer(const struct db_ca *ca, const struct ca_gens *gens, const struct ocs
 
 	for (i = 0; i < r->n; i++) {
 		for (k = 0; k < gens->n; k++) {
-			if (x509b_parse_cert(gens->g[k].cert_der->data, gens->g[k].cert_der->len, &x) != 0)
+			/* The current certificate is decoded once per process (ca_cert_get). */
+			if ((k == 0 ? ca_cert_get(ca, &x) :
+			    x509b_parse_cert(gens->g[k].cert_der->data, gens->g[k].cert_der->len, &x)) != 0)
 				continue;
 			if (names_ca(&r->ids[i], x)) {
 				s->g = &gens->g[k];
@@ -341,7 +344,7 @@ pick_signer(const struct db_ca *ca, const struct ca_gens *gens, const struct ocs
 		}
 	}
 	s->g = &gens->g[0];
-	if (x509b_parse_cert(ca->cert_der.data, ca->cert_der.len, &s->cert) != 0)
+	if (ca_cert_get(ca, &s->cert) != 0)
 		return err_set(HSMCA_E_DB, "OCSP: the stored certificate of CA %s does not parse", ca->slug);
 	return 0;
 }
