@@ -399,24 +399,6 @@ query_bool(struct req *req, const char *name, int *out)
 	return err_set(HSMCA_E_INVALID, "query parameter '%s' must be true or false", name);
 }
 
-/* Whether another CA (after this one's row is gone) still signs with keyref: an imported CA can
- * name a key that is already on the token. On a read failure, answer "in use": keeping a key is
- * the safe side. */
-static int
-key_in_use(struct req *req, const char *keyref)
-{
-	struct db_ca **cas = NULL;
-	size_t n = 0, i;
-	int used = 0;
-
-	if (db_cas_list(req->db, &cas, &n) != 0)
-		return 1;
-	for (i = 0; i < n && !used; i++)
-		used = strcmp(cas[i]->keyref, keyref) == 0;
-	db_ca_list_free(cas, n);
-	return used;
-}
-
 int
 api_cas_delete(struct req *req, struct resp *resp)
 {
@@ -466,7 +448,7 @@ api_cas_delete(struct req *req, struct resp *resp)
 	}
 	/* The row is gone for good; the key goes only on explicit request, after the commit, so a
 	 * failed delete never leaves a CA without its key. */
-	if (delete_key && req->tok != NULL && key_in_use(req, ca->keyref)) {
+	if (delete_key && req->tok != NULL && ca_key_in_use(ctx, ca->keyref)) {
 		log_msg(LOGL_NOTICE, "api", "ca.key.kept", "CA %s deleted; its key stays: another CA uses it", ca->slug);
 	} else if (delete_key && req->tok != NULL) {
 		if (tok_delete_key(req->tok, ca->keyref) == 0) {

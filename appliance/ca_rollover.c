@@ -679,9 +679,8 @@ out:
 	return rc;
 }
 
-/* Whether a CA still signs with keyref; on a read failure "yes", keeping the key. */
-static int
-rollover_key_in_use(struct hsmca_ctx *ctx, const char *keyref)
+int
+ca_key_in_use(struct hsmca_ctx *ctx, const char *keyref)
 {
 	struct db_ca **cas = NULL;
 	size_t n = 0, i;
@@ -703,7 +702,7 @@ ca_rollover_keys_delete(struct hsmca_ctx *ctx, const struct ca_rollover_keys *k,
 	if (ctx->tok == NULL)
 		return 0;
 	for (i = 0; i < k->n; i++) {
-		if (i >= k->n_pending && (!with_retired || rollover_key_in_use(ctx, k->keyrefs[i])))
+		if (i >= k->n_pending && (!with_retired || ca_key_in_use(ctx, k->keyrefs[i])))
 			continue;
 		if (tok_delete_key(ctx->tok, k->keyrefs[i]) == 0)
 			done++;

@@ -122,6 +122,10 @@ struct ca_rollover_keys {
 	size_t n;
 };
 int ca_rollover_keys_read(struct hsmca_ctx *ctx, int64_t ca_id, struct ca_rollover_keys *out);
+
+/* Whether a CA (after a deleted one's row is gone) still signs with keyref: an imported CA can
+ * name a key already on the token. On a read failure 1: keeping a key is the safe side. */
+int ca_key_in_use(struct hsmca_ctx *ctx, const char *keyref);
 size_t ca_rollover_keys_delete(struct hsmca_ctx *ctx, const struct ca_rollover_keys *k, int with_retired);
 void ca_rollover_keys_free(struct ca_rollover_keys *k);
 
