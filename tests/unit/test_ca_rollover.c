@@ -280,6 +280,72 @@ test_refusals(void **state)
 	db_ca_free(root);
 }
 
+static int
+count_in(struct db *db, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	int n;
+
+	assert_int_equal(sqlite3_prepare_v2(db_handle(db), sql, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+/* Migration 5 on a database that activated two rollovers before it existed: the keys are
+ * numbered by retirement, certificates and CRLs by the key that was current when they were made.
+ * The version-4 database is made by undoing migration 5 on a fresh one (SQLite's DROP COLUMN). */
+static void
+test_migration_5_numbers_old_rows(void **state)
+{
+	static const char *const setup[] = {
+		"INSERT INTO cas (id, name, slug, kind, subject, cert_der, fingerprint_sha256, keyref, key_spec, "
+		"not_before, not_after, created_at) VALUES (1, 'M', 'm', 'root', 'CN=M', x'00', 'f3', 'k3', 'ec-256', "
+		"0, 9000000, 0), (2, 'N', 'n', 'root', 'CN=N', x'00', 'g1', 'l1', 'ec-256', 0, 9000000, 0)",
+		"INSERT INTO ca_cert_history (ca_id, cert_der, fingerprint_sha256, keyref, key_spec, not_before, "
+		"not_after, retired_at, key_gen) VALUES (1, x'00', 'f1', 'k1', 'ec-256', 0, 9000000, 1000, 7), "
+		"(1, x'00', 'f2', 'k2', 'ec-256', 0, 9000000, 2000, 8)",
+		"INSERT INTO certificates (ca_id, serial, subject, issuer, not_before, not_after, key_algorithm, digest, "
+		"fingerprint_sha256, source, der, created_at) VALUES "
+		"(1, 'A1', 'CN=a', 'CN=M', 0, 1, 'ec-256', 'sha256', 'a1', 'managed', x'00', 500), "
+		"(1, 'A2', 'CN=a', 'CN=M', 0, 1, 'ec-256', 'sha256', 'a2', 'managed', x'00', 1500), "
+		"(1, 'A3', 'CN=a', 'CN=M', 0, 1, 'ec-256', 'sha256', 'a3', 'managed', x'00', 2500), "
+		"(2, 'B1', 'CN=b', 'CN=N', 0, 1, 'ec-256', 'sha256', 'b1', 'managed', x'00', 2500)",
+		"INSERT INTO crls (ca_id, number, this_update, next_update, entry_count, der, created_at) VALUES "
+		"(1, 1, 0, 1, 0, x'00', 500), (1, 2, 0, 1, 0, x'00', 1500), (1, 3, 0, 1, 0, x'00', 2500)",
+		"DROP INDEX ca_cert_history_ca_gen",
+		"DROP INDEX crls_ca_gen_number",
+		"ALTER TABLE cas DROP COLUMN key_gen",
+		"ALTER TABLE ca_cert_history DROP COLUMN key_gen",
+		"ALTER TABLE certificates DROP COLUMN ca_key_gen",
+		"ALTER TABLE crls DROP COLUMN key_gen",
+		"PRAGMA user_version = 4",
+	};
+	char path[400];
+	struct db *db = NULL;
+	size_t i;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/migration5.db", fx.dir);
+	assert_int_equal(db_open(path, &db), 0);
+	for (i = 0; i < sizeof(setup) / sizeof(setup[0]); i++)
+		if (sqlite3_exec(db_handle(db), setup[i], NULL, NULL, NULL) != SQLITE_OK)
+			fail_msg("%s: %s", setup[i], sqlite3_errmsg(db_handle(db)));
+	db_close(db);
+	db = NULL;
+	assert_int_equal(db_open(path, &db), 0);
+	assert_int_equal(count_in(db, "SELECT key_gen FROM cas WHERE id = 1"), 3);
+	assert_int_equal(count_in(db, "SELECT key_gen FROM cas WHERE id = 2"), 1);
+	assert_int_equal(count_in(db, "SELECT key_gen FROM ca_cert_history WHERE fingerprint_sha256 = 'f1'"), 1);
+	assert_int_equal(count_in(db, "SELECT key_gen FROM ca_cert_history WHERE fingerprint_sha256 = 'f2'"), 2);
+	assert_int_equal(count_in(db, "SELECT group_concat(ca_key_gen, '') FROM (SELECT ca_key_gen FROM "
+	    "certificates ORDER BY serial)"), 1231);
+	assert_int_equal(count_in(db, "SELECT group_concat(key_gen, '') FROM (SELECT key_gen FROM crls "
+	    "ORDER BY number)"), 123);
+	db_close(db);
+}
+
 /* The generation suffix of CRL and CA certificate URLs: canonical forms only. */
 static void
 test_slug_gen(void **state)
@@ -370,6 +436,7 @@ main(void)
 		cmocka_unit_test(test_failed_write_leaves_nothing),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_slug_gen),
+		cmocka_unit_test(test_migration_5_numbers_old_rows),
 		cmocka_unit_test(test_root_activation_chains),
 	};
 
