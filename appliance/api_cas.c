@@ -35,6 +35,7 @@
 #include "json_in.h"
 #include "log.h"
 #include "ra.h"
+#include "slug.h"
 #include "tok.h"
 
 #define API_CAS_IMPORT_MAX (512 * 1024)   /* decoded PKCS#12 or PEM bytes */
@@ -49,7 +50,7 @@ ca_json(struct req *req, const struct db_ca *ca)
 	struct db_ca_settings set;
 	struct db_scep_ca scep;
 	struct db_ca *parent = NULL;
-	char url[640];
+	char url[640], gen_name[SLUG_GEN_MAX];
 	json_t *o;
 
 	if (db_cas_query_settings(req->db, ca->id, &set) != 0)
@@ -62,7 +63,9 @@ ca_json(struct req *req, const struct db_ca *ca)
 	}
 	if (ca->parent_id > 0 && db_cas_get_by_id(req->db, ca->parent_id, &parent) != 0)
 		parent = NULL;
-	snprintf(url, sizeof(url), "%s/ca/%s.crt", req->cfg->public_base_url, ca->slug);
+	/* The current certificate's own name: after a rollover, the plain one is the first key's. */
+	slug_gen_name(ca->slug, (long long)ca->key_gen, gen_name);
+	snprintf(url, sizeof(url), "%s/ca/%s.crt", req->cfg->public_base_url, gen_name);
 	o = json_pack("{s:I,s:s,s:s,s:s,s:o,s:o,s:s,s:s,s:s,s:s,s:o,s:o,s:s,s:I,s:o,s:b,s:s,s:o}",
 	    "id", (json_int_t)ca->id, "name", ca->name, "slug", ca->slug, "kind", ca->kind,
 	    "parent_id", ca->parent_id > 0 ? json_integer(ca->parent_id) : json_null(),
@@ -75,8 +78,10 @@ ca_json(struct req *req, const struct db_ca *ca)
 	    "scep_enabled", scep.enabled, "certificate_url", url,
 	    "created_at", api_time_json(ca->created_at_ms));
 	/* A pending rollover's next certificate (ca_rollover.h), or null. */
-	if (o != NULL)
+	if (o != NULL) {
 		json_object_set_new(o, "next", api_rollover_next_json(req->db, ca->id));
+		json_object_set_new(o, "key_generation", json_integer((json_int_t)ca->key_gen));
+	}
 	db_scep_ca_clear(&scep);
 	db_ca_free(parent);
 	return o;

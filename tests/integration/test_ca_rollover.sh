@@ -186,7 +186,9 @@ expect 200
 [ "$(jget 'j["fingerprint_sha256"]')" = "$NEXT_FP" ] || fail "activate: $BODY"
 [ "$(audit_count ca.rollover.activated "$CA")" = 1 ] || fail "no audit row ca.rollover.activated"
 api GET "/api/v1/cas/$CA_ID" "" "$ADMIN"
-[ "$(jget 'j["fingerprint_sha256"]')" = "$NEXT_FP" ] && [ "$(jget 'j["next"]')" = "" ] || fail "CA after activation: $BODY"
+[ "$(jget 'j["fingerprint_sha256"]')" = "$NEXT_FP" ] && [ "$(jget 'j["next"]')" = "" ] &&
+	[ "$(jget 'j["key_generation"]')" = 2 ] && jget 'j["certificate_url"]' | grep -q "/ca/$CA.g2.crt$" ||
+	fail "CA after activation: $BODY"
 api GET "/api/v1/cas/$CA_ID/rollover" "" "$ADMIN"
 [ "$(jget 'len(j["history"])')" = 1 ] && [ "$(jget 'j["history"][0]["fingerprint_sha256"]')" = "$OLD_FP" ] &&
 	[ "$(jget 'j["history"][0]["key_generation"]')" = 1 ] ||
