@@ -31,8 +31,10 @@
 
 #define CRL_MAX_VALIDITY_DAYS 3650
 #define MS_PER_DAY (86400LL * 1000)
-/* A retired key's CRL that failed to publish is tried again this soon. */
-#define CRL_RETRY_MS (60LL * 1000)
+/* A retired key's CRL that failed to publish is tried again this soon. Not sooner: the retry
+ * publishes the current key's CRL too (one due time per CA), and a retired key that is gone from
+ * the token would otherwise have a large current CRL re-signed every scheduler tick. */
+#define CRL_RETRY_MS (10LL * 60 * 1000)
 
 /* The AlgorithmIdentifier tok_sign_data uses for key_spec (tok.h: sha256WithRSAEncryption for RSA,
  * ecdsa-with-SHA256 for P-256, ecdsa-with-SHA384 for P-384). It must sit inside the TBS before
@@ -377,8 +379,10 @@ publish_retired(struct hsmca_ctx *ctx, const struct db_ca *ca, const struct ca_g
 			X509_free(k.cert);
 		}
 		if (rc != 0) {
-			log_msg(LOGL_WARNING, "crl", "crl.publish_failed", "CA %s key generation %lld: %s", ca->slug,
-			    (long long)gens->g[i].gen, err_msg(rc));
+			/* An operator must act (the key is still needed for its CRL): error level. */
+			log_msg(LOGL_ERROR, "crl", "crl.publish_failed", "CA %s retired key generation %lld: %s; "
+			    "retried in %lld s", ca->slug, (long long)gens->g[i].gen, err_msg(rc),
+			    (long long)(CRL_RETRY_MS / 1000));
 			refresh = now_ms + CRL_RETRY_MS;
 			if (first == 0)
 				first = rc;

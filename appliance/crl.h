@@ -50,7 +50,7 @@ struct crl_info {
  * see above). actor: the audit actor ("cli", "user:alice", "system"); NULL means "system". info
  * (may be NULL) describes the current key's CRL. HSMCA_E_TOKEN / HSMCA_E_DB / HSMCA_E_BUSY when the
  * current key's CRL failed, with it not stored; a retired key's failure is logged and retried
- * within a minute. */
+ * ten minutes later. */
 int crl_publish(struct hsmca_ctx *ctx, const struct db_ca *ca, const char *actor, struct crl_info *info);
 
 /* Same, by the CA's slug (HSMCA_E_NOTFOUND naming it when unknown). */

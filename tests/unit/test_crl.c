@@ -417,12 +417,21 @@ test_rolled_over_key(void **state)
 	n_g1 = rv_int(&fx, sql);
 	assert_int_equal(crl_publish(fx.ctx, rolled, "test", NULL), 0);
 	assert_int_equal(rv_int(&fx, sql), n_g1);
+	/* The old key gone from the token while its CRL is due: the current CRL is still published,
+	 * the old one kept, and the CA is due again in CRL_RETRY_MS (not at once, not in days). */
+	assert_int_equal(tok_delete_key(fx.ctx->tok, ca->keyref), 0);
+	snprintf(sql, sizeof(sql), "UPDATE crls SET this_update = 0, next_update = 1000 WHERE id = %lld", (long long)id1);
+	rv_exec(&fx, sql);
+	assert_int_equal(crl_publish(fx.ctx, rolled, "test", NULL), 0);
+	X509_CRL_free(latest_gen(rolled, 1, &id1b));
+	assert_int_equal(id1b, id1);
+	snprintf(sql, sizeof(sql), "SELECT crl_next_update BETWEEN %lld AND %lld FROM cas WHERE id = %lld",
+	    (long long)db_now_ms() + 9 * 60 * 1000, (long long)db_now_ms() + 11 * 60 * 1000, (long long)rolled->id);
+	assert_int_equal(rv_int(&fx, sql), 1);
 	/* Every certificate of the old key expired: it publishes no more, and the CA's due time is
 	 * its current CRL's own. */
 	snprintf(sql, sizeof(sql), "UPDATE certificates SET not_after = 1 WHERE ca_id = %lld AND ca_key_gen = 1",
 	    (long long)rolled->id);
-	rv_exec(&fx, sql);
-	snprintf(sql, sizeof(sql), "UPDATE crls SET this_update = 0, next_update = 1000 WHERE id = %lld", (long long)id1);
 	rv_exec(&fx, sql);
 	assert_int_equal(crl_publish(fx.ctx, rolled, "test", NULL), 0);
 	g1 = latest_gen(rolled, 1, &id1b);
