@@ -518,13 +518,15 @@ ca_create_intermediate(struct hsmca_ctx *ctx, const struct ca_create_req *req, s
 	return ca_create(ctx, req, 0, out);
 }
 
-/* The appliance CA that issued cert (name match and a verifying signature), or 0. */
+/* The appliance CA that issued cert (name match and a verifying signature) with its current key
+ * or one retired by a rollover (ca_rollover.h), or 0. */
 static int
 ca_find_issuer(struct hsmca_ctx *ctx, X509 *cert, int64_t *parent_id)
 {
 	struct db_ca **cas = NULL;
+	struct ca_gens gens;
 	X509 *c = NULL;
-	size_t i, n = 0;
+	size_t i, k, n = 0;
 	int rc;
 
 	*parent_id = 0;
@@ -533,13 +535,19 @@ ca_find_issuer(struct hsmca_ctx *ctx, X509 *cert, int64_t *parent_id)
 	if ((rc = db_cas_list(ctx->db, &cas, &n)) != 0)
 		return rc;
 	for (i = 0; i < n && *parent_id == 0; i++) {
-		if (x509b_parse_cert(cas[i]->cert_der.data, cas[i]->cert_der.len, &c) != 0)
+		if (ca_gens_read(ctx, cas[i], &gens) != 0)
 			continue;
-		if (X509_check_issued(c, cert) == X509_V_OK && X509_verify(cert, X509_get0_pubkey(c)) == 1)
-			*parent_id = cas[i]->id;
-		X509_free(c);
-		c = NULL;
+		for (k = 0; k < gens.n && *parent_id == 0; k++) {
+			if (x509b_parse_cert(gens.g[k].cert_der->data, gens.g[k].cert_der->len, &c) != 0)
+				continue;
+			if (X509_check_issued(c, cert) == X509_V_OK && X509_verify(cert, X509_get0_pubkey(c)) == 1)
+				*parent_id = cas[i]->id;
+			X509_free(c);
+			c = NULL;
+		}
+		ca_gens_free(&gens);
 	}
+	err_clear();
 	ERR_clear_error();
 	db_ca_list_free(cas, n);
 	return 0;

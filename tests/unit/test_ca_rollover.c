@@ -15,6 +15,7 @@
 #include "ca.h"
 #include "ca_rollover.h"
 #include "ca_testutil.h"
+#include "revoke_testutil.h"
 #include "db_certs.h"
 #include "db_scep.h"
 #include "ra.h"
@@ -426,6 +427,61 @@ test_root_activation_chains(void **state)
 	db_ca_free(root);
 }
 
+/* A sub-CA signed by a root's key that a rollover then retired, imported afterwards: the root is
+ * still found as its parent, and its chain ends at the old root certificate. */
+static void
+test_import_under_retired_key(void **state)
+{
+	struct db_ca *root = make_ca("Imp Root", NULL, "ec-256"), *root2 = NULL, *sub = NULL;
+	EVP_PKEY *key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	struct ca_import_req ir;
+	struct issue_req req;
+	struct issue_result res;
+	struct buf *chain = NULL;
+	unsigned char *csr;
+	BIO *bio = BIO_new(BIO_s_mem());
+	char *pem;
+	long pem_len;
+	size_t n = 0;
+	int len;
+
+	(void)state;
+	assert_non_null(key);
+	csr = rv_csr(key, "Imp Sub", &len);
+	memset(&req, 0, sizeof(req));
+	req.ca_slug = "imp-root";
+	req.csr_der = csr;
+	req.csr_len = (size_t)len;
+	req.profile = ISSUE_PROFILE_SUBCA;
+	req.days = 30;
+	assert_int_equal(issue_from_csr(fx.ctx, &req, &res), 0);
+	rv_roll(&fx, root, &root2);
+	assert_non_null(bio);
+	assert_int_equal(PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0, NULL, NULL), 1);
+	pem_len = BIO_get_mem_data(bio, &pem);
+	memset(&ir, 0, sizeof(ir));
+	ir.name = "Imp Sub";
+	ir.cert = res.cert_der.data;
+	ir.cert_len = res.cert_der.len;
+	ir.key_pem = (const uint8_t *)pem;
+	ir.key_pem_len = (size_t)pem_len;
+	ir.actor = "test";
+	if (ca_import(fx.ctx, &ir, &sub) != 0)
+		fail_msg("import: %s", err_msg(-1));
+	assert_int_equal(sub->parent_id, root->id);
+	assert_int_equal(ca_chain(fx.ctx, sub, &chain, &n), 0);
+	assert_int_equal(n, 2);
+	assert_memory_equal(chain[1].data, root->cert_der.data, root->cert_der.len);
+	ca_chain_free(chain, n);
+	BIO_free(bio);
+	OPENSSL_free(csr);
+	issue_result_free(&res);
+	EVP_PKEY_free(key);
+	db_ca_free(sub);
+	db_ca_free(root2);
+	db_ca_free(root);
+}
+
 int
 main(void)
 {
@@ -438,6 +494,7 @@ main(void)
 		cmocka_unit_test(test_slug_gen),
 		cmocka_unit_test(test_migration_5_numbers_old_rows),
 		cmocka_unit_test(test_root_activation_chains),
+		cmocka_unit_test(test_import_under_retired_key),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
