@@ -70,7 +70,8 @@ struct ca_import_req {
  * Imports an external CA. Refuses a certificate that is not a CA (no basicConstraints CA:TRUE, or
  * a keyUsage without keyCertSign) or has expired, and a key whose public key (tok_public_key)
  * differs from the certificate's (HSMCA_E_POLICY "does not match"). When the issuer is one of
- * the appliance's CAs (signature verifies), it becomes the parent.
+ * the appliance's CAs (signature verifies with its current key or one a rollover retired), it
+ * becomes the parent.
  */
 int ca_import(struct hsmca_ctx *ctx, const struct ca_import_req *req, struct db_ca **out);
 

@@ -27,7 +27,8 @@
  * generation + 1. Old keys stay on the token and go on serving what they issued, as Microsoft AD
  * CS does after a key renewal:
  *   - chains: ca_chain() pairs each certificate with the parent certificate whose SKI is its AKI
- *     (ca_rollover_issuer_cert), so an intermediate signed by a retired root key still chains;
+ *     (ca_rollover_issuer_cert), so an intermediate signed by a retired root key still chains,
+ *     and ca_import() finds such a parent by its retired keys too;
  *   - OCSP (ocsp.c): a CertID naming a retired certificate (issuer name and key hashes) is
  *     answered from the certificates that key issued, signed by that key, with that certificate;
  *   - CRLs (crl.c): every generation with an unexpired certificate keeps its own CRL, signed by its
