@@ -77,16 +77,22 @@ exec_sql(const char *sql)
 }
 
 static int
-count(const char *sql)
+count_in(struct db *db, const char *sql)
 {
 	sqlite3_stmt *st = NULL;
 	int n;
 
-	assert_int_equal(sqlite3_prepare_v2(db_handle(fx.ctx->db), sql, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db_handle(db), sql, -1, &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	n = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
 	return n;
+}
+
+static int
+count(const char *sql)
+{
+	return count_in(fx.ctx->db, sql);
 }
 
 static void
@@ -279,19 +285,6 @@ test_refusals(void **state)
 	assert_int_equal(ca_fx_token_keys(&fx), keys);
 	assert_int_equal(count("SELECT count(*) FROM ca_next"), 0);
 	db_ca_free(root);
-}
-
-static int
-count_in(struct db *db, const char *sql)
-{
-	sqlite3_stmt *st = NULL;
-	int n;
-
-	assert_int_equal(sqlite3_prepare_v2(db_handle(db), sql, -1, &st, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	n = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	return n;
 }
 
 /* Migration 5 on a database that activated two rollovers before it existed: the keys are
