@@ -269,13 +269,28 @@ key_hash(EVP_PKEY *pk, char out[X509B_SHA256_HEX])
 	return rc;
 }
 
+/* The request's signer certificate: scep_msg_parse's decoded one (a reference of our own, so
+ * callers free it alike), else decoded from its DER. */
+static int
+signer_x509(const struct scep_msg *msg, X509 **out)
+{
+	*out = NULL;
+	if (msg->signer != NULL) {
+		if (X509_up_ref(msg->signer) != 1)
+			return HSMCA_E_NOMEM;
+		*out = msg->signer;
+		return 0;
+	}
+	return x509b_parse_cert(msg->signer_cert.data, msg->signer_cert.len, out);
+}
+
 static int
 signer_key_hash(const struct scep_msg *msg, char out[X509B_SHA256_HEX])
 {
 	X509 *x = NULL;
 	int rc;
 
-	if ((rc = x509b_parse_cert(msg->signer_cert.data, msg->signer_cert.len, &x)) != 0)
+	if ((rc = signer_x509(msg, &x)) != 0)
 		return rc;
 	rc = key_hash(X509_get0_pubkey(x), out);
 	X509_free(x);
@@ -294,7 +309,7 @@ describe_request(struct scep_state *st, const struct scep_msg *msg, const struct
 		return;
 	detail_str(st, "digest", msg->digest[0] != '\0' ? msg->digest : NULL);
 	detail_str(st, "cipher", msg->cipher[0] != '\0' ? msg->cipher : NULL);
-	if (msg->signer_cert.len > 0 && x509b_parse_cert(msg->signer_cert.data, msg->signer_cert.len, &x) == 0) {
+	if (msg->signer_cert.len > 0 && signer_x509(msg, &x) == 0) {
 		o = json_object();
 		if (o != NULL) {
 			if (x509b_name_text(X509_get_subject_name(x), &s) == 0)
@@ -479,7 +494,7 @@ check_renewal_signer(struct scep_state *st, const struct scep_msg *msg, const st
 	char serial[64];
 	int rc;
 
-	if ((rc = x509b_parse_cert(msg->signer_cert.data, msg->signer_cert.len, &x)) != 0)
+	if ((rc = signer_x509(msg, &x)) != 0)
 		goto out;
 	if ((rc = x509b_serial_hex(X509_get0_serialNumber(x), serial, sizeof(serial))) != 0)
 		goto out;

@@ -1,21 +1,27 @@
 /*
  * scep_caps.c: GetCACaps text, GetCACert and GetNextCACert bodies and degenerate PKCS#7 (see
  * scep_caps.h).
- * Pure: no I/O, no token, no database. Certificates are passed through as DER after a parse
- * check, never re-encoded, so what clients pin stays byte-identical.
+ * Pure: no I/O, no token, no database. Certificates are passed through as DER after a framing
+ * check (one DER SEQUENCE), never re-encoded, so what clients pin stays byte-identical.
  */
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include <openssl/asn1.h>
 #include <openssl/err.h>
-#include <openssl/pkcs7.h>
 #include <openssl/x509.h>
 
+#include "crl_der.h"
 #include "err.h"
 #include "scep_caps.h"
 #include "scep_reply.h"
 
 /* Longest chain we put in a GetCACert (RA + CA + intermediates + root). */
 #define SCEP_CAPS_MAX_CERTS 16
+/* Largest certificate one PKCS#7 carries; a CRL may have up to CRL_DER_MAX_BYTES. Together
+ * they keep every length below 2^32, so a header is at most CRL_DER_HDR_MAX bytes. */
+#define SCEP_CAPS_MAX_CERT_DER (1024 * 1024)
 
 int
 scep_caps_text(unsigned flags, struct buf *out)
@@ -30,69 +36,110 @@ scep_caps_text(unsigned flags, struct buf *out)
 	return buf_set(out, text, strlen(text));
 }
 
+/* One definite-length DER SEQUENCE filling b exactly. The certificates and CRLs put into a
+ * PKCS#7 here are our own (issued, RA, CA chain, CRL), decoded and checked where they were made
+ * or stored; decoding each again per reply cost ~1.5 M instructions a certificate. */
+static int
+der_sequence_ok(const struct buf *b)
+{
+	const uint8_t *p = b->data;
+	long len;
+	int tag, cls, ret;
+
+	if (p == NULL || b->len < 2 || b->len > (size_t)LONG_MAX)
+		return 0;
+	ret = ASN1_get_object(&p, &len, &tag, &cls, (long)b->len);
+	if ((ret & 0x80) != 0 || ret != V_ASN1_CONSTRUCTED || tag != V_ASN1_SEQUENCE || cls != V_ASN1_UNIVERSAL) {
+		ERR_clear_error();
+		return 0;
+	}
+	return (size_t)(p - b->data) + (size_t)len == b->len;
+}
+
+/* Appends tag + DER length of len at w; returns the bytes written. */
+static size_t
+put_hdr(uint8_t *w, uint8_t tag, size_t len)
+{
+	uint8_t h[CRL_DER_HDR_MAX];
+	size_t n = crl_der_hdr(h, tag, len);
+
+	memcpy(w, h, n);
+	return n;
+}
+
+static size_t
+hdr_len(size_t len)
+{
+	uint8_t h[CRL_DER_HDR_MAX];
+
+	return crl_der_hdr(h, 0x30, len);
+}
+
+/*
+ * Written by hand so the certificates are copied as bytes, never decoded (the same DER
+ * i2d_PKCS7 gives for a PKCS7_set_type(NID_pkcs7_signed) with the certificates and CRL added,
+ * tests/unit/test_scep_reply.c compares the two):
+ *   ContentInfo ::= SEQUENCE { signedData OID, [0] EXPLICIT SignedData ::= SEQUENCE {
+ *     version 1, digestAlgorithms SET {}, contentInfo SEQUENCE { id-data },
+ *     certificates [0] IMPLICIT (in the given order), crls [1] IMPLICIT, signerInfos SET {} } }
+ */
 int
 scep_certs_only(const struct buf *certs, size_t n_certs, const struct buf *crl_der, struct buf *out)
 {
-	PKCS7 *p7 = NULL;
-	X509 *x = NULL;
-	X509_CRL *crl = NULL;
-	const uint8_t *p;
-	uint8_t *der = NULL;
-	size_t i;
-	int rc = HSMCA_E_INTERNAL, n;
+	static const uint8_t oid_signed[] = { 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02 };
+	static const uint8_t head[] = {
+		0x02, 0x01, 0x01,                  /* version 1 */
+		0x31, 0x00,                        /* digestAlgorithms: none */
+		0x30, 0x0b, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x01, /* id-data, no eContent */
+	};
+	static const uint8_t no_signers[] = { 0x31, 0x00 };
+	size_t certs_len = 0, sd_len, x0_len, ci_len, total, at, i;
+	uint8_t *w = NULL;
+	int rc;
 
 	buf_free(out);
-	if (n_certs > SCEP_CAPS_MAX_CERTS || (n_certs == 0 && crl_der == NULL)) {
-		rc = err_set(HSMCA_E_INVALID, "certs-only PKCS#7: %zu certificates", n_certs);
-		goto out;
-	}
-	if ((p7 = PKCS7_new()) == NULL || !PKCS7_set_type(p7, NID_pkcs7_signed)) {
-		rc = HSMCA_E_NOMEM;
-		goto out;
-	}
-	/* id-data with the eContent absent, as `openssl crl2pkcs7` writes it (PKCS7_content_new
-	 * would embed an empty OCTET STRING instead). */
-	p7->d.sign->contents->type = OBJ_nid2obj(NID_pkcs7_data);
+	if (n_certs > SCEP_CAPS_MAX_CERTS || (n_certs == 0 && crl_der == NULL))
+		return err_set(HSMCA_E_INVALID, "certs-only PKCS#7: %zu certificates", n_certs);
 	for (i = 0; i < n_certs; i++) {
-		p = certs[i].data;
-		x = p != NULL ? d2i_X509(NULL, &p, (long)certs[i].len) : NULL;
-		if (x == NULL || p != certs[i].data + certs[i].len) {
-			rc = err_set(HSMCA_E_INVALID, "certs-only PKCS#7: certificate %zu is not DER", i);
-			goto out;
+		if (!der_sequence_ok(&certs[i]) || certs[i].len > SCEP_CAPS_MAX_CERT_DER)
+			return err_set(HSMCA_E_INVALID, "certs-only PKCS#7: certificate %zu is not DER", i);
+		certs_len += certs[i].len;
+	}
+	if (crl_der != NULL && (!der_sequence_ok(crl_der) || crl_der->len > CRL_DER_MAX_BYTES))
+		return err_set(HSMCA_E_INVALID, "certs-only PKCS#7: the CRL is not DER");
+	sd_len = sizeof(head) + sizeof(no_signers);
+	if (n_certs > 0)
+		sd_len += hdr_len(certs_len) + certs_len;
+	if (crl_der != NULL)
+		sd_len += hdr_len(crl_der->len) + crl_der->len;
+	x0_len = hdr_len(sd_len) + sd_len;
+	ci_len = sizeof(oid_signed) + hdr_len(x0_len) + x0_len;
+	total = hdr_len(ci_len) + ci_len;
+	if ((w = malloc(total)) == NULL)
+		return HSMCA_E_NOMEM;
+	at = put_hdr(w, 0x30, ci_len);
+	memcpy(w + at, oid_signed, sizeof(oid_signed));
+	at += sizeof(oid_signed);
+	at += put_hdr(w + at, 0xa0, x0_len);
+	at += put_hdr(w + at, 0x30, sd_len);
+	memcpy(w + at, head, sizeof(head));
+	at += sizeof(head);
+	if (n_certs > 0) {
+		at += put_hdr(w + at, 0xa0, certs_len);
+		for (i = 0; i < n_certs; i++) {
+			memcpy(w + at, certs[i].data, certs[i].len);
+			at += certs[i].len;
 		}
-		/* PKCS7_add_certificate takes its own reference. */
-		if (!PKCS7_add_certificate(p7, x)) {
-			rc = HSMCA_E_NOMEM;
-			goto out;
-		}
-		X509_free(x);
-		x = NULL;
 	}
 	if (crl_der != NULL) {
-		p = crl_der->data;
-		crl = p != NULL ? d2i_X509_CRL(NULL, &p, (long)crl_der->len) : NULL;
-		if (crl == NULL || p != crl_der->data + crl_der->len) {
-			rc = err_set(HSMCA_E_INVALID, "certs-only PKCS#7: the CRL is not DER");
-			goto out;
-		}
-		if (!PKCS7_add_crl(p7, crl)) {
-			rc = HSMCA_E_NOMEM;
-			goto out;
-		}
+		at += put_hdr(w + at, 0xa1, crl_der->len);
+		memcpy(w + at, crl_der->data, crl_der->len);
+		at += crl_der->len;
 	}
-	n = i2d_PKCS7(p7, &der);
-	if (n <= 0) {
-		rc = err_set(HSMCA_E_INTERNAL, "i2d_PKCS7 failed");
-		goto out;
-	}
-	rc = buf_set(out, der, (size_t)n);
-out:
-	if (rc != 0)
-		err_drain_openssl();
-	OPENSSL_free(der);
-	X509_CRL_free(crl);
-	X509_free(x);
-	PKCS7_free(p7);
+	memcpy(w + at, no_signers, sizeof(no_signers));
+	at += sizeof(no_signers);
+	rc = at == total ? buf_set(out, w, total) : err_set(HSMCA_E_INTERNAL, "certs-only PKCS#7: size mismatch");
+	free(w);
 	return rc;
 }
 
@@ -109,15 +156,9 @@ scep_cacert_body(const struct buf *ra_cert, const struct buf *chain, size_t n_ch
 	if (n_chain == 0 || n_chain >= SCEP_CAPS_MAX_CERTS)
 		return err_set(HSMCA_E_INVALID, "GetCACert: chain of %zu certificates", n_chain);
 	if (ra_cert == NULL) {
-		const uint8_t *p = chain[0].data;
-		X509 *x = p != NULL ? d2i_X509(NULL, &p, (long)chain[0].len) : NULL;
-
-		rc = (x == NULL || p != chain[0].data + chain[0].len) ?
-		    err_set(HSMCA_E_INVALID, "GetCACert: the CA certificate is not DER") :
-		    buf_set(out, chain[0].data, chain[0].len);
-		X509_free(x);
-		ERR_clear_error();
-		if (rc == 0)
+		if (!der_sequence_ok(&chain[0]))
+			return err_set(HSMCA_E_INVALID, "GetCACert: the CA certificate is not DER");
+		if ((rc = buf_set(out, chain[0].data, chain[0].len)) == 0)
 			*content_type = SCEP_CT_CA_CERT;
 		return rc;
 	}

@@ -112,6 +112,7 @@ scep_msg_free(struct scep_msg *msg)
 	if (msg == NULL)
 		return;
 	buf_free(&msg->signer_cert);
+	X509_free(msg->signer);
 	buf_free(&msg->content);
 	buf_free(&msg->issuer);
 	buf_free(&msg->subject);
@@ -453,16 +454,71 @@ fail:
 	    err_set(HSMCA_E_INVALID, "not a DER IssuerAndSerialNumber (RFC 8894 §3.3.4)");
 }
 
+/* One TLV of [*p, end) of class cls, tag and form (V_ASN1_CONSTRUCTED or 0 for primitive),
+ * definite length: *p moves past it, *body and *body_end delimit its contents. */
+static int
+take_tlv(const uint8_t **p, const uint8_t *end, int cls, int tag, int form, const uint8_t **body,
+    const uint8_t **body_end)
+{
+	const uint8_t *q = *p;
+	long len;
+	int t, c, ret;
+
+	if (*p >= end)
+		return HSMCA_E_INVALID;
+	ret = ASN1_get_object(&q, &len, &t, &c, end - *p);
+	if ((ret & 0x80) || ret != form || t != tag || c != cls || len < 0 || len > end - q)
+		return HSMCA_E_INVALID;
+	*body = q;
+	*body_end = q + len;
+	*p = q + len;
+	return 0;
+}
+
+/*
+ * The framing of a CertificationRequest (RFC 2986 §4.2): SEQUENCE { SEQUENCE { version INTEGER,
+ * subject Name, subjectPKInfo SEQUENCE, attributes [0] (optional, as OpenSSL reads it) },
+ * signatureAlgorithm SEQUENCE, signature BIT STRING }, with the subject's DER into subject and
+ * [*attrs, *attrs_end) the attributes' contents (empty when absent). The key and signature are
+ * left to csr_parse, which every enrollment runs: decoding the whole request here as well cost
+ * ~1.5 M instructions per enrollment, most of it the public key.
+ */
+static int
+csr_frame(const uint8_t *der, size_t len, struct buf *subject, const uint8_t **attrs,
+    const uint8_t **attrs_end)
+{
+	const uint8_t *p, *end, *info, *info_end, *b, *be;
+	int rc;
+
+	if (der_sequence(der, len, &p, &end) != 0 ||
+	    take_tlv(&p, end, V_ASN1_UNIVERSAL, V_ASN1_SEQUENCE, V_ASN1_CONSTRUCTED, &info, &info_end) != 0 ||
+	    take_tlv(&p, end, V_ASN1_UNIVERSAL, V_ASN1_SEQUENCE, V_ASN1_CONSTRUCTED, &b, &be) != 0 ||
+	    take_tlv(&p, end, V_ASN1_UNIVERSAL, V_ASN1_BIT_STRING, 0, &b, &be) != 0 || p != end)
+		return HSMCA_E_INVALID;
+	p = info;
+	if (take_tlv(&p, info_end, V_ASN1_UNIVERSAL, V_ASN1_INTEGER, 0, &b, &be) != 0)
+		return HSMCA_E_INVALID;
+	if ((rc = take_name(&p, info_end, subject)) != 0)
+		return rc;
+	if (take_tlv(&p, info_end, V_ASN1_UNIVERSAL, V_ASN1_SEQUENCE, V_ASN1_CONSTRUCTED, &b, &be) != 0)
+		return HSMCA_E_INVALID;
+	*attrs = *attrs_end = info_end;
+	if (p < info_end && take_tlv(&p, info_end, V_ASN1_CONTEXT_SPECIFIC, 0, V_ASN1_CONSTRUCTED, attrs,
+	    attrs_end) != 0)
+		return HSMCA_E_INVALID;
+	return p == info_end ? 0 : HSMCA_E_INVALID;
+}
+
 int
 scep_csr_challenge(const uint8_t *csr_der, size_t len, uint8_t **challenge, size_t *challenge_len,
     struct buf *subject)
 {
-	X509_REQ *req = NULL;
-	const uint8_t *p = csr_der;
-	X509_ATTRIBUTE *attr;
+	struct buf name = { 0 };
+	X509_ATTRIBUTE *attr = NULL, *a = NULL;
+	const uint8_t *q, *attrs, *attrs_end;
 	ASN1_TYPE *v;
-	uint8_t *copy = NULL, *der = NULL;
-	int rc = HSMCA_E_INVALID, idx, n;
+	uint8_t *copy = NULL;
+	int rc = HSMCA_E_INVALID, n;
 
 	*challenge = NULL;
 	*challenge_len = 0;
@@ -472,30 +528,30 @@ scep_csr_challenge(const uint8_t *csr_der, size_t len, uint8_t **challenge, size
 		rc = err_set(HSMCA_E_INVALID, "CSR size out of range");
 		goto out;
 	}
-	req = d2i_X509_REQ(NULL, &p, (long)len);
-	if (req == NULL || p != csr_der + len) {
-		rc = err_set(HSMCA_E_INVALID, "messageData is not a DER PKCS#10 request (RFC 8894 §3.3.1)");
+	if ((rc = csr_frame(csr_der, len, &name, &attrs, &attrs_end)) != 0) {
+		if (rc == HSMCA_E_INVALID)
+			err_set(rc, "messageData is not a DER PKCS#10 request (RFC 8894 §3.3.1)");
 		goto out;
 	}
-	if (subject != NULL) {
-		n = i2d_X509_NAME(X509_REQ_get_subject_name(req), &der);
-		if (n <= 0) {
-			rc = err_set(HSMCA_E_INVALID, "CSR subject cannot be encoded");
+	for (q = attrs; q < attrs_end; a = NULL) {
+		if ((a = d2i_X509_ATTRIBUTE(NULL, &q, attrs_end - q)) == NULL) {
+			rc = err_set(HSMCA_E_INVALID, "messageData is not a DER PKCS#10 request (RFC 8894 §3.3.1)");
 			goto out;
 		}
-		if ((rc = buf_set(subject, der, (size_t)n)) != 0)
+		if (OBJ_obj2nid(X509_ATTRIBUTE_get0_object(a)) != NID_pkcs9_challengePassword) {
+			X509_ATTRIBUTE_free(a);
+			continue;
+		}
+		if (attr != NULL) {
+			rc = err_set(HSMCA_E_INVALID, "CSR has two challengePassword attributes");
 			goto out;
+		}
+		attr = a;
 	}
-	idx = X509_REQ_get_attr_by_NID(req, NID_pkcs9_challengePassword, -1);
-	if (idx < 0) {
+	if (attr == NULL) {
 		rc = 0;
 		goto out;
 	}
-	if (X509_REQ_get_attr_by_NID(req, NID_pkcs9_challengePassword, idx) >= 0) {
-		rc = err_set(HSMCA_E_INVALID, "CSR has two challengePassword attributes");
-		goto out;
-	}
-	attr = X509_REQ_get_attr(req, idx);
 	v = X509_ATTRIBUTE_count(attr) == 1 ? X509_ATTRIBUTE_get0_type(attr, 0) : NULL;
 	/* PKCS#9 says DirectoryString; clients use these three, and certmonger tags PrintableString
 	 * around characters PrintableString does not allow: take the bytes as they are. */
@@ -522,10 +578,14 @@ scep_csr_challenge(const uint8_t *csr_der, size_t len, uint8_t **challenge, size
 	copy = NULL;
 	rc = 0;
 out:
-	if (rc != 0 && subject != NULL)
-		buf_free(subject);
-	OPENSSL_free(der);
-	X509_REQ_free(req);
+	if (rc == 0 && subject != NULL)
+		*subject = name;
+	else
+		buf_free(&name);
+	/* a is the attribute being looked at when the loop stopped early (attr: the challenge). */
+	if (a != attr)
+		X509_ATTRIBUTE_free(a);
+	X509_ATTRIBUTE_free(attr);
 	ERR_clear_error();
 	return rc;
 }
@@ -626,6 +686,11 @@ scep_msg_parse(const uint8_t *der, size_t len, const struct scep_keyops *ops, ti
 	}
 	if ((rc = buf_set(&msg->signer_cert, cert_der, (size_t)n)) != 0)
 		goto out;
+	if (X509_up_ref(signer) != 1) {
+		rc = HSMCA_E_NOMEM;
+		goto out;
+	}
+	msg->signer = signer;
 
 	/* The signature over the signed attributes, and messageDigest over the content. The
 	 * signer certificate is not chain-verified: for PKCSReq it is self-signed (§2.3), for

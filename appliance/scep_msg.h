@@ -20,6 +20,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <openssl/types.h>
+
 #include "buf.h"
 
 /* Limits of what we accept from a client (RFC 8894 leaves them open). */
@@ -76,6 +78,9 @@ struct scep_msg {
 	char cipher[16];         /* "aes-128-cbc", "aes-256-cbc", "des-ede3-cbc", "des-cbc" */
 	time_t signing_time;     /* signingTime attribute, 0 when absent */
 	struct buf signer_cert;  /* DER of the certificate that signed the message */
+	X509 *signer;            /* the same certificate decoded (one reference, freed by
+	                            scep_msg_free), so callers need not decode it again; NULL
+	                            in a struct not made by scep_msg_parse */
 	struct buf content;      /* decrypted messageData DER: CSR, IssuerAndSubject or
 	                            IssuerAndSerialNumber, by type */
 	/* Decoded from content: */
@@ -118,6 +123,8 @@ void scep_msg_free(struct scep_msg *msg);
  * UTF8String or IA5String; its bytes are taken as they are (certmonger tags PrintableString even
  * around '$', '_' or non-ASCII). *challenge NULL when the CSR has none. Caller frees with
  * OPENSSL_clear_free(*challenge, *len + 1). Also returns the subject Name DER when subject != NULL.
+ * It checks the request's DER framing, subject and attributes only; the public key and the
+ * signature are csr_parse's (csr.h), which the enrollment runs on the same bytes.
  */
 int scep_csr_challenge(const uint8_t *csr_der, size_t len, uint8_t **challenge, size_t *challenge_len,
     struct buf *subject);

@@ -42,9 +42,21 @@ scep_reply_cipher(const struct scep_msg *req)
 	return "aes-256-cbc";
 }
 
+/* The requester's certificate: the one scep_msg_parse decoded (a reference of our own), else
+ * decoded from req->signer_cert. NULL when neither is there. */
+static X509 *
+requester_cert(const struct scep_msg *req)
+{
+	const uint8_t *p = req->signer_cert.data;
+
+	if (req->signer != NULL)
+		return X509_up_ref(req->signer) == 1 ? req->signer : NULL;
+	return p != NULL ? d2i_X509(NULL, &p, (long)req->signer_cert.len) : NULL;
+}
+
 /* pkcsPKIEnvelope (RFC 8894 §3.2.2) of data for the requester's certificate. */
 static int
-envelope(const struct buf *cert_der, const char *cipher_name, const struct buf *data, struct buf *out)
+envelope(const struct scep_msg *req, const char *cipher_name, const struct buf *data, struct buf *out)
 {
 	OSSL_LIB_CTX *ctx = NULL;
 	EVP_CIPHER *cipher = NULL;
@@ -52,7 +64,6 @@ envelope(const struct buf *cert_der, const char *cipher_name, const struct buf *
 	CMS_ContentInfo *env = NULL;
 	X509 *cert = NULL;
 	BIO *in = NULL;
-	const uint8_t *p = cert_der->data;
 	uint8_t *der = NULL;
 	int rc = HSMCA_E_INTERNAL, n;
 
@@ -63,8 +74,7 @@ envelope(const struct buf *cert_der, const char *cipher_name, const struct buf *
 			goto out;
 		}
 	}
-	cert = p != NULL ? d2i_X509(NULL, &p, (long)cert_der->len) : NULL;
-	if (cert == NULL) {
+	if ((cert = requester_cert(req)) == NULL) {
 		rc = err_set(HSMCA_E_INVALID, "CertRep: the requester certificate is not DER");
 		goto out;
 	}
@@ -145,7 +155,7 @@ scep_reply_success(const struct scep_msg *req, const struct buf *certs, size_t n
 		return err_set(HSMCA_E_INVALID, "CertRep SUCCESS: the request was not fully parsed");
 	if ((rc = scep_certs_only(certs, n_certs, crl_der, &degenerate)) != 0)
 		goto out;
-	if ((rc = envelope(&req->signer_cert, scep_reply_cipher(req), &degenerate, &env)) != 0)
+	if ((rc = envelope(req, scep_reply_cipher(req), &degenerate, &env)) != 0)
 		goto out;
 	rc = sign_reply(req, SCEP_STATUS_SUCCESS, SCEP_FAIL_BADREQUEST, &env, signer, out);
 out:

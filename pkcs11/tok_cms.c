@@ -1,8 +1,9 @@
 /*
  * tok_cms.c: token-backed CMS signing and envelope decryption (see tok_cms.h).
  *
- * May call: tok_pkey_get() (tok_internal.h) for an EVP_PKEY backed by the token key, and
- * OpenSSL's CMS code around it. Must never: let that EVP_PKEY or anything derived from the key
+ * May call: tok_pkey_get() (tok_internal.h) for an EVP_PKEY backed by the token key,
+ * tok_cert_get() for the shared decoded certificates (RA, CA chain: decoded once, not per call),
+ * and OpenSSL's CMS code around it. Must never: let that EVP_PKEY or anything derived from the key
  * leave this file, or decrypt an envelope for a certificate that is not the key's own (phase 2's
  * signer enforces exactly this, DESIGN.md §"The key boundary").
  *
@@ -38,21 +39,11 @@ envelope_ctx(void)
 	return legacy_libctx();
 }
 
+/* The shared decoded X509 of der (tok_certs.c), or NULL when it is not one DER certificate. */
 static X509 *
 cert_from_der(const struct buf *der)
 {
-	const uint8_t *p;
-	X509 *x;
-
-	if (der == NULL || der->data == NULL || der->len == 0 || der->len > TOK_CMS_MAX_CONTENT)
-		return NULL;
-	p = der->data;
-	x = d2i_X509(NULL, &p, (long)der->len);
-	if (x != NULL && p != der->data + der->len) {
-		X509_free(x);
-		x = NULL;
-	}
-	return x;
+	return der != NULL ? tok_cert_get(der->data, der->len, TOK_CMS_MAX_CONTENT) : NULL;
 }
 
 /* The token key of keyref, checked to be the key of cert. */

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include <openssl/evp.h>
+#include <openssl/x509.h>
 #include <p11-kit/pkcs11.h>
 
 #include "buf.h"
@@ -174,6 +175,13 @@ int tok_new_id(uint8_t id[TOK_ID_LEN]);
 
 /* Checks a key label: 1..TOK_LABEL_MAX bytes, no control characters. */
 int tok_label_check(const char *label);
+
+/* --- tok_certs.c: decoded certificates --- */
+
+/* The X509 of der[0..len), which must be one DER Certificate of at most max_len bytes with
+ * nothing after it, else NULL. Decoded once per distinct DER and kept in a small process-wide
+ * cache keyed by its SHA-256. The object is shared: read it only. Caller frees with X509_free. */
+X509 *tok_cert_get(const uint8_t *der, size_t len, size_t max_len);
 
 /* --- tok_sign.c --- */
 

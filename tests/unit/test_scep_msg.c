@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include <openssl/pkcs7.h>
+#include <openssl/x509v3.h>
 
 #include "err.h"
 #include "scep_msg.h"
@@ -367,6 +368,108 @@ test_other_types(void **state)
 	client_free(&c);
 }
 
+/* A CSR for key with CN=cn, a subjectAltName request, and n_challenges challengePasswords.
+ * OpenSSL refuses to add a second one, so for 2 an unstructuredName (1.2.840.113549.1.9.2) is
+ * added and its OID turned into challengePassword's (...9.7) in the DER (the signature no longer
+ * verifies, which scep_csr_challenge does not look at). */
+static void
+csr_with(EVP_PKEY *key, const char *cn, int n_challenges, struct buf *out)
+{
+	X509_REQ *req = X509_REQ_new();
+	X509_NAME *name = X509_NAME_new();
+	STACK_OF(X509_EXTENSION) *exts = sk_X509_EXTENSION_new_null();
+	X509_EXTENSION *san = X509V3_EXT_conf_nid(NULL, NULL, NID_subject_alt_name, "DNS:a.example");
+	unsigned char *der = NULL;
+	int n;
+
+	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0);
+	X509_REQ_set_subject_name(req, name);
+	X509_REQ_set_pubkey(req, key);
+	sk_X509_EXTENSION_push(exts, san);
+	assert_true(X509_REQ_add_extensions(req, exts));
+	static const uint8_t unstructured[] = { 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x02 };
+
+	if (n_challenges > 0)
+		assert_true(X509_REQ_add1_attr_by_NID(req, NID_pkcs9_challengePassword, V_ASN1_UTF8STRING,
+		    (const unsigned char *)"s3cret", 6));
+	if (n_challenges > 1)
+		assert_true(X509_REQ_add1_attr_by_NID(req, NID_pkcs9_unstructuredName, V_ASN1_UTF8STRING,
+		    (const unsigned char *)"other", 5));
+	assert_true(X509_REQ_sign(req, key, EVP_sha256()) > 0);
+	n = i2d_X509_REQ(req, &der);
+	assert_true(n > 0);
+	for (int i = 0; n_challenges > 1 && i + (int)sizeof(unstructured) <= n; i++) {
+		if (memcmp(der + i, unstructured, sizeof(unstructured)) == 0) {
+			der[i + sizeof(unstructured) - 1] = 0x07;
+			n_challenges = 0;
+		}
+	}
+	assert_true(n_challenges <= 1);
+	assert_int_equal(buf_set(out, der, (size_t)n), 0);
+	OPENSSL_free(der);
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	X509_NAME_free(name);
+	X509_REQ_free(req);
+}
+
+/* scep_csr_challenge reads the request's framing, subject and attributes without decoding it
+ * whole: the challenge among other attributes, the subject as sent, and refusals for a second
+ * challenge, trailing bytes and every truncation. */
+static void
+test_csr_challenge_reader(void **state)
+{
+	struct client c;
+	struct buf csr = { 0 }, subject = { 0 };
+	uint8_t *ch = NULL, *longer;
+	size_t ch_len = 0;
+
+	(void)state;
+	client_new(&c);
+	csr_with(c.key, "reader", 1, &csr);
+	assert_int_equal(scep_csr_challenge(csr.data, csr.len, &ch, &ch_len, &subject), 0);
+	assert_int_equal(ch_len, 6);
+	assert_memory_equal(ch, "s3cret", 6);
+	assert_cn(&subject, "reader");
+	OPENSSL_clear_free(ch, ch_len + 1);
+	buf_free(&subject);
+	/* Without a subject wanted; without a challenge. */
+	assert_int_equal(scep_csr_challenge(csr.data, csr.len, &ch, &ch_len, NULL), 0);
+	OPENSSL_clear_free(ch, ch_len + 1);
+	buf_free(&csr);
+	csr_with(c.key, "reader", 0, &csr);
+	assert_int_equal(scep_csr_challenge(csr.data, csr.len, &ch, &ch_len, &subject), 0);
+	assert_null(ch);
+	assert_cn(&subject, "reader");
+	buf_free(&subject);
+	buf_free(&csr);
+	/* Two challenges. */
+	csr_with(c.key, "reader", 2, &csr);
+	assert_int_equal(scep_csr_challenge(csr.data, csr.len, &ch, &ch_len, &subject), HSMCA_E_INVALID);
+	assert_non_null(strstr(err_msg(HSMCA_E_INVALID), "two challengePassword"));
+	assert_null(ch);
+	assert_null(subject.data);
+	buf_free(&csr);
+	/* Trailing byte, every truncation, a broken subject. */
+	csr_with(c.key, "reader", 1, &csr);
+	longer = malloc(csr.len + 1);
+	assert_non_null(longer);
+	memcpy(longer, csr.data, csr.len);
+	longer[csr.len] = 0;
+	assert_int_equal(scep_csr_challenge(longer, csr.len + 1, &ch, &ch_len, &subject), HSMCA_E_INVALID);
+	for (size_t i = 0; i < csr.len; i++) {
+		assert_int_equal(scep_csr_challenge(csr.data, i, &ch, &ch_len, &subject), HSMCA_E_INVALID);
+		assert_null(ch);
+		assert_null(subject.data);
+	}
+	/* The subject SEQUENCE (after 30 82 xx xx 30 82 xx xx 02 01 00) tagged as a SET. */
+	assert_int_equal(longer[11], 0x30);
+	longer[11] = 0x31;
+	assert_int_equal(scep_csr_challenge(longer, csr.len, &ch, &ch_len, &subject), HSMCA_E_INVALID);
+	free(longer);
+	buf_free(&csr);
+	client_free(&c);
+}
+
 /* RenewalReq, the challenge in each string type, and certmonger's PrintableString quirk. */
 static void
 test_csr_variants(void **state)
@@ -526,6 +629,7 @@ main(void)
 		cmocka_unit_test(test_bad_time),
 		cmocka_unit_test(test_other_types),
 		cmocka_unit_test(test_csr_variants),
+		cmocka_unit_test(test_csr_challenge_reader),
 		cmocka_unit_test(test_bad_attributes),
 		cmocka_unit_test(test_mutations),
 	};

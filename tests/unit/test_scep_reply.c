@@ -279,6 +279,80 @@ test_success_crl(void **state)
 	scep_msg_free(req);
 }
 
+/* What i2d_PKCS7 writes for a degenerate SignedData (id-data without eContent) of certs and crl:
+ * scep_certs_only writes it by hand and must give the same bytes. */
+static void
+openssl_certs_only(X509 *const *certs, size_t n, X509_CRL *crl, struct buf *out)
+{
+	PKCS7 *p7 = PKCS7_new();
+	unsigned char *der = NULL;
+	int len;
+
+	assert_non_null(p7);
+	assert_true(PKCS7_set_type(p7, NID_pkcs7_signed));
+	p7->d.sign->contents->type = OBJ_nid2obj(NID_pkcs7_data);
+	for (size_t i = 0; i < n; i++)
+		assert_true(PKCS7_add_certificate(p7, certs[i]));
+	if (crl != NULL)
+		assert_true(PKCS7_add_crl(p7, crl));
+	len = i2d_PKCS7(p7, &der);
+	assert_true(len > 0);
+	assert_int_equal(buf_set(out, der, (size_t)len), 0);
+	OPENSSL_free(der);
+	PKCS7_free(p7);
+}
+
+static void
+test_certs_only_bytes(void **state)
+{
+	struct fx *f = *state;
+	X509 *three[3] = { f->pki.ra_cert, f->pki.ca_cert, f->pki.root_cert };
+	X509_CRL *crl = X509_CRL_new();
+	ASN1_TIME *t = ASN1_TIME_set(NULL, time(NULL));
+	struct buf der[3] = { { 0 }, { 0 }, { 0 } }, crl_der = { 0 }, got = { 0 }, want = { 0 };
+	unsigned char *c = NULL;
+	int n;
+
+	for (int i = 0; i < 3; i++)
+		scept_der(three[i], &der[i]);
+	X509_CRL_set_version(crl, 1);
+	X509_CRL_set_issuer_name(crl, X509_get_subject_name(f->pki.ca_cert));
+	X509_CRL_set1_lastUpdate(crl, t);
+	assert_true(X509_CRL_sign(crl, f->pki.ca_key, EVP_sha256()) > 0);
+	n = i2d_X509_CRL(crl, &c);
+	assert_int_equal(buf_set(&crl_der, c, (size_t)n), 0);
+	/* 1 and 3 certificates, certificates and a CRL, a CRL alone. */
+	for (size_t k = 0; k < 4; k++) {
+		size_t nc = k == 0 ? 1 : k == 1 ? 3 : k == 2 ? 2 : 0;
+		X509_CRL *with = k >= 2 ? crl : NULL;
+
+		openssl_certs_only(three, nc, with, &want);
+		assert_int_equal(scep_certs_only(der, nc, with != NULL ? &crl_der : NULL, &got), 0);
+		assert_int_equal(got.len, want.len);
+		assert_memory_equal(got.data, want.data, want.len);
+		buf_free(&got);
+		buf_free(&want);
+	}
+	/* Not one DER SEQUENCE: refused, nothing out. */
+	der[1].len++;
+	assert_int_equal(scep_certs_only(der, 3, NULL, &got), HSMCA_E_INVALID);
+	der[1].len -= 2;
+	assert_int_equal(scep_certs_only(der, 3, NULL, &got), HSMCA_E_INVALID);
+	der[1].len++;
+	der[1].data[0] = 0x31;
+	assert_int_equal(scep_certs_only(der, 3, NULL, &got), HSMCA_E_INVALID);
+	crl_der.len--;
+	assert_int_equal(scep_certs_only(der, 1, &crl_der, &got), HSMCA_E_INVALID);
+	assert_int_equal(scep_certs_only(der, 0, NULL, &got), HSMCA_E_INVALID);
+	assert_null(got.data);
+	for (int i = 0; i < 3; i++)
+		buf_free(&der[i]);
+	buf_free(&crl_der);
+	OPENSSL_free(c);
+	ASN1_TIME_free(t);
+	X509_CRL_free(crl);
+}
+
 static void
 test_caps_and_cacert(void **state)
 {
@@ -332,6 +406,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_caps_and_cacert),
+		cmocka_unit_test(test_certs_only_bytes),
 		cmocka_unit_test(test_success_each_cipher),
 		cmocka_unit_test(test_success_crl),
 		cmocka_unit_test(test_failure_pending),

@@ -171,6 +171,45 @@ make_crl_tbs(struct buf *tbs)
 	EVP_PKEY_free(junk);
 }
 
+/* A TBS that already names the key's algorithm (x509_build.c's) is signed as it is, without a
+ * decode: the certificate holds exactly those TBS bytes, then tok_sigalg's AlgorithmIdentifier
+ * and a signature that verifies. */
+static void
+resign_final_tbs(const char *keyref, EVP_PKEY *pub, X509 *signed_once, int want_sig_nid)
+{
+	struct buf cert = { 0 }, alg = { 0 };
+	uint8_t *tbs = NULL, *tbs2 = NULL, *alg_der = NULL;
+	const uint8_t *p;
+	X509 *x;
+	int len, len2, alg_len;
+
+	len = i2d_re_X509_tbs(signed_once, &tbs);
+	assert_true(len > 0);
+	assert_int_equal(tok_sign_certificate(tok, keyref, tbs, (size_t)len, &cert), 0);
+	p = cert.data;
+	x = d2i_X509(NULL, &p, (long)cert.len);
+	assert_non_null(x);
+	assert_ptr_equal(p, cert.data + cert.len);
+	assert_int_equal(X509_verify(x, pub), 1);
+	assert_int_equal(X509_get_signature_nid(x), want_sig_nid);
+	len2 = i2d_re_X509_tbs(x, &tbs2);
+	assert_int_equal(len2, len);
+	assert_memory_equal(tbs2, tbs, (size_t)len);
+	assert_int_equal(tok_sigalg(tok, keyref, &alg), 0);
+	alg_len = i2d_X509_ALGOR(X509_get0_tbs_sigalg(x), &alg_der);
+	assert_int_equal((size_t)alg_len, alg.len);
+	assert_memory_equal(alg_der, alg.data, alg.len);
+	/* Truncations and a trailing byte are still refused on this path. */
+	for (int i = 0; i < len; i += 9)
+		assert_int_equal(tok_sign_certificate(tok, keyref, tbs, (size_t)i, &cert), HSMCA_E_INVALID);
+	OPENSSL_free(alg_der);
+	OPENSSL_free(tbs2);
+	OPENSSL_free(tbs);
+	buf_free(&alg);
+	buf_free(&cert);
+	X509_free(x);
+}
+
 /* Signs a certificate for the key itself with keyref and checks it against tok_public_key. */
 static X509 *
 sign_and_verify(const char *keyref, int want_sig_nid)
@@ -188,6 +227,7 @@ sign_and_verify(const char *keyref, int want_sig_nid)
 	assert_ptr_equal(p, cert.data + cert.len);
 	assert_int_equal(X509_verify(x, pub), 1);
 	assert_int_equal(X509_get_signature_nid(x), want_sig_nid);
+	resign_final_tbs(keyref, pub, x, want_sig_nid);
 	buf_free(&tbs);
 	buf_free(&cert);
 	EVP_PKEY_free(pub);

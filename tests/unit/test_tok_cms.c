@@ -4,6 +4,7 @@
  * CertReps signed with a token RA key, verified as certmonger does (PKCS7_verify with the
  * GetCACert certificates as trust) and with CMS_verify, and opened by the requester.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +21,7 @@
 #include "scep_testutil.h"
 #include "tok.h"
 #include "tok_cms.h"
+#include "tok_internal.h"
 
 struct fx {
 	char dir[256];
@@ -252,6 +254,102 @@ test_sign_refusals(void **state)
 	buf_free(&bad);
 }
 
+/* More distinct certificates than tok_certs.c keeps (32), so some are evicted while in use. */
+#define CACHE_CERTS 40
+#define CACHE_THREADS 4
+
+struct cache_run {
+	struct buf *der;
+	int id, bad;
+};
+
+/* Each thread asks for every certificate several times, in its own order. */
+static void *
+cache_worker(void *arg)
+{
+	struct cache_run *run = arg;
+	unsigned char *back = NULL;
+	int i, n;
+
+	for (i = 0; i < 5 * CACHE_CERTS; i++) {
+		const struct buf *d = &run->der[(i * 7 + run->id * 13) % CACHE_CERTS];
+		X509 *x = tok_cert_get(d->data, d->len, TOK_CMS_MAX_CONTENT);
+
+		n = x != NULL ? i2d_X509(x, &back) : -1;
+		if (n != (int)d->len || memcmp(back, d->data, d->len) != 0)
+			run->bad++;
+		OPENSSL_free(back);
+		back = NULL;
+		X509_free(x);
+	}
+	return NULL;
+}
+
+/* tok_certs.c: one decoded X509 per distinct DER, shared; bad DER refused; eviction leaves the
+ * references callers hold valid; concurrent use gives the right certificate every time. */
+static void
+test_cert_cache(void **state)
+{
+	struct fx *f = *state;
+	struct buf der[CACHE_CERTS];
+	X509 *held[CACHE_CERTS], *x, *again;
+	EVP_PKEY *key = scept_ec();
+	struct cache_run runs[CACHE_THREADS];
+	pthread_t th[CACHE_THREADS];
+	uint8_t *longer;
+	char cn[32];
+	int i;
+
+	x = tok_cert_get(f->ra_der.data, f->ra_der.len, TOK_CMS_MAX_CONTENT);
+	again = tok_cert_get(f->ra_der.data, f->ra_der.len, TOK_CMS_MAX_CONTENT);
+	assert_non_null(x);
+	assert_ptr_equal(x, again);
+	assert_int_equal(X509_cmp(x, f->pki.ra_cert), 0);
+	X509_free(again);
+	X509_free(x);
+	/* Truncated, trailing byte, empty, over the caller's bound. */
+	assert_null(tok_cert_get(f->ra_der.data, f->ra_der.len - 1, TOK_CMS_MAX_CONTENT));
+	longer = malloc(f->ra_der.len + 1);
+	assert_non_null(longer);
+	memcpy(longer, f->ra_der.data, f->ra_der.len);
+	longer[f->ra_der.len] = 0;
+	assert_null(tok_cert_get(longer, f->ra_der.len + 1, TOK_CMS_MAX_CONTENT));
+	free(longer);
+	assert_null(tok_cert_get(NULL, 0, TOK_CMS_MAX_CONTENT));
+	assert_null(tok_cert_get(f->ra_der.data, f->ra_der.len, f->ra_der.len - 1));
+
+	for (i = 0; i < CACHE_CERTS; i++) {
+		snprintf(cn, sizeof(cn), "cache-%d", i);
+		x = scept_cert(cn, key, NULL, NULL, 0, "digitalSignature");
+		memset(&der[i], 0, sizeof(der[i]));
+		scept_der(x, &der[i]);
+		X509_free(x);
+		held[i] = tok_cert_get(der[i].data, der[i].len, TOK_CMS_MAX_CONTENT);
+		assert_non_null(held[i]);
+	}
+	/* The first ones were evicted by now: what the caller holds is still whole. */
+	for (i = 0; i < CACHE_CERTS; i++) {
+		unsigned char *back = NULL;
+		int n = i2d_X509(held[i], &back);
+
+		assert_int_equal(n, (int)der[i].len);
+		assert_memory_equal(back, der[i].data, der[i].len);
+		OPENSSL_free(back);
+		X509_free(held[i]);
+	}
+	for (i = 0; i < CACHE_THREADS; i++) {
+		runs[i] = (struct cache_run){ der, i, 0 };
+		assert_int_equal(pthread_create(&th[i], NULL, cache_worker, &runs[i]), 0);
+	}
+	for (i = 0; i < CACHE_THREADS; i++) {
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+		assert_int_equal(runs[i].bad, 0);
+	}
+	for (i = 0; i < CACHE_CERTS; i++)
+		buf_free(&der[i]);
+	EVP_PKEY_free(key);
+}
+
 int
 main(void)
 {
@@ -260,6 +358,7 @@ main(void)
 		cmocka_unit_test(test_decrypt_refusals),
 		cmocka_unit_test(test_certrep_signed_on_token),
 		cmocka_unit_test(test_sign_refusals),
+		cmocka_unit_test(test_cert_cache),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
