@@ -171,6 +171,26 @@ make_crl_tbs(struct buf *tbs)
 	EVP_PKEY_free(junk);
 }
 
+/* tok_sign_certificate over tbs: one DER certificate whose signature by pub verifies, with the
+ * wanted signature algorithm. */
+static X509 *
+sign_checked(const char *keyref, EVP_PKEY *pub, const uint8_t *tbs, size_t tbs_len, int want_sig_nid)
+{
+	struct buf cert = { 0 };
+	const uint8_t *p;
+	X509 *x;
+
+	assert_int_equal(tok_sign_certificate(tok, keyref, tbs, tbs_len, &cert), 0);
+	p = cert.data;
+	x = d2i_X509(NULL, &p, (long)cert.len);
+	assert_non_null(x);
+	assert_ptr_equal(p, cert.data + cert.len);
+	assert_int_equal(X509_verify(x, pub), 1);
+	assert_int_equal(X509_get_signature_nid(x), want_sig_nid);
+	buf_free(&cert);
+	return x;
+}
+
 /* A TBS that already names the key's algorithm (x509_build.c's) is signed as it is, without a
  * decode: the certificate holds exactly those TBS bytes, then tok_sigalg's AlgorithmIdentifier
  * and a signature that verifies. */
@@ -178,20 +198,13 @@ static void
 resign_final_tbs(const char *keyref, EVP_PKEY *pub, X509 *signed_once, int want_sig_nid)
 {
 	struct buf cert = { 0 }, alg = { 0 };
-	uint8_t *tbs = NULL, *tbs2 = NULL, *alg_der = NULL;
-	const uint8_t *p;
+	uint8_t *tbs = NULL, *tbs2 = NULL, *alg_der = NULL, *longer;
 	X509 *x;
 	int len, len2, alg_len;
 
 	len = i2d_re_X509_tbs(signed_once, &tbs);
 	assert_true(len > 0);
-	assert_int_equal(tok_sign_certificate(tok, keyref, tbs, (size_t)len, &cert), 0);
-	p = cert.data;
-	x = d2i_X509(NULL, &p, (long)cert.len);
-	assert_non_null(x);
-	assert_ptr_equal(p, cert.data + cert.len);
-	assert_int_equal(X509_verify(x, pub), 1);
-	assert_int_equal(X509_get_signature_nid(x), want_sig_nid);
+	x = sign_checked(keyref, pub, tbs, (size_t)len, want_sig_nid);
 	len2 = i2d_re_X509_tbs(x, &tbs2);
 	assert_int_equal(len2, len);
 	assert_memory_equal(tbs2, tbs, (size_t)len);
@@ -202,6 +215,12 @@ resign_final_tbs(const char *keyref, EVP_PKEY *pub, X509 *signed_once, int want_
 	/* Truncations and a trailing byte are still refused on this path. */
 	for (int i = 0; i < len; i += 9)
 		assert_int_equal(tok_sign_certificate(tok, keyref, tbs, (size_t)i, &cert), HSMCA_E_INVALID);
+	longer = OPENSSL_realloc(tbs, (size_t)len + 1);
+	assert_non_null(longer);
+	tbs = longer;
+	tbs[len] = 0;
+	assert_int_equal(tok_sign_certificate(tok, keyref, tbs, (size_t)len + 1, &cert), HSMCA_E_INVALID);
+	assert_null(cert.data);
 	OPENSSL_free(alg_der);
 	OPENSSL_free(tbs2);
 	OPENSSL_free(tbs);
@@ -215,21 +234,13 @@ static X509 *
 sign_and_verify(const char *keyref, int want_sig_nid)
 {
 	EVP_PKEY *pub = token_pub(keyref);
-	struct buf tbs = { 0 }, cert = { 0 };
-	const uint8_t *p;
+	struct buf tbs = { 0 };
 	X509 *x;
 
 	make_tbs(pub, &tbs);
-	assert_int_equal(tok_sign_certificate(tok, keyref, tbs.data, tbs.len, &cert), 0);
-	p = cert.data;
-	x = d2i_X509(NULL, &p, (long)cert.len);
-	assert_non_null(x);
-	assert_ptr_equal(p, cert.data + cert.len);
-	assert_int_equal(X509_verify(x, pub), 1);
-	assert_int_equal(X509_get_signature_nid(x), want_sig_nid);
+	x = sign_checked(keyref, pub, tbs.data, tbs.len, want_sig_nid);
 	resign_final_tbs(keyref, pub, x, want_sig_nid);
 	buf_free(&tbs);
-	buf_free(&cert);
 	EVP_PKEY_free(pub);
 	return x;
 }
