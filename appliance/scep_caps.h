@@ -31,7 +31,9 @@ int scep_caps_text(unsigned flags, struct buf *out);
 /*
  * Degenerate certificates-only PKCS#7 SignedData (RFC 8894 §3.4; no signers, eContentType
  * id-data without eContent): certs[0..n_certs) in that order, and crl_der when not NULL.
- * n_certs may be 0 when a CRL is given.
+ * n_certs may be 0 when a CRL is given. The bytes are copied, not decoded: each certificate and
+ * the CRL must be one DER SEQUENCE (HSMCA_E_INVALID otherwise), and callers pass only what this
+ * appliance made or stored (issued, RA and CA certificates, CRLs).
  */
 int scep_certs_only(const struct buf *certs, size_t n_certs, const struct buf *crl_der,
     struct buf *out);
