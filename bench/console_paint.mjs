@@ -14,7 +14,7 @@
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 
-const { URL: URL0, ADMIN_PASS, TARGETS_FILE, API_FILE, SRC } = process.env;
+const { URL: URL0, ADMIN_PASS, TARGETS_FILE, API_FILE, SRC, SPKI } = process.env;
 const RUNS = Number(process.env.RUNS || 5);
 const TARGET_MS = 200;
 const require = createRequire(SRC + '/tests/browser/package.json');
@@ -60,9 +60,9 @@ const median = (a) => { const s = [...a].sort((x, y) => x - y); const m = s.leng
 const browser = await chromium.launch({
   executablePath: '/usr/bin/chromium',
   args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-    '--disable-sync', '--disable-quic', '--no-first-run'],
+    '--disable-sync', '--disable-quic', '--no-first-run', '--ignore-certificate-errors-spki-list=' + SPKI],
 });
-const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 800 } });
+const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
 await context.addInitScript({ content: PAINT_WATCH });
 const page = await context.newPage();
 const problems = [];
@@ -95,7 +95,7 @@ async function loadTo(hash) {
 // A fresh context per run: nothing cached, no open connection, only the login cookie.
 const session = await context.storageState();
 async function coldTo(hash) {
-  const c = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 800 }, storageState: session });
+  const c = await browser.newContext({ viewport: { width: 1280, height: 800 }, storageState: session });
   await c.addInitScript({ content: PAINT_WATCH });
   const p = await c.newPage();
   p.on('pageerror', (e) => problems.push('page error (cold): ' + e.message));

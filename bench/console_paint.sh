@@ -165,7 +165,12 @@ while IFS='|' read -r name hash path; do
 done <"$W/targets.txt"
 
 # The browser part prints the table (and fails on a section that never paints).
-URL=$URL ADMIN_PASS=$PW RUNS=$RUNS TARGETS_FILE=$W/targets.txt API_FILE=$W/api.txt SRC=$src \
+# Chromium trusts the appliance's TLS key the way an administrator's browser does once the
+# appliance CA is installed (a certificate error changes how Chromium opens connections: it
+# waits before opening more than one, which is not what an administrator sees).
+SPKI=$(openssl x509 -in "$S/tls/cert.pem" -pubkey -noout | openssl pkey -pubin -outform der |
+	openssl dgst -sha256 -binary | base64)
+URL=$URL ADMIN_PASS=$PW RUNS=$RUNS TARGETS_FILE=$W/targets.txt API_FILE=$W/api.txt SRC=$src SPKI=$SPKI \
 	NODE_EXTRA_CA_CERTS=$CA node "$here/console_paint.mjs"
 if grep -qE "AddressSanitizer|LeakSanitizer|runtime error:" "$W/serve.log"; then
 	grep -E -A20 "AddressSanitizer|LeakSanitizer|runtime error:" "$W/serve.log" | head -40

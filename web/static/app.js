@@ -102,6 +102,10 @@ function showLoggedOut(msg) {
 }
 
 async function start() {
+  // The section named by the address starts evaluating while GET /auth/me is in flight instead
+  // of after it. Only the module: what it shows still waits for the role.
+  const guess = SECTIONS.find((s) => s.id === parseHash().id) || SECTIONS[0];
+  import(guess.mod).catch(() => {});
   try {
     const me = await api('GET', '/auth/me');
     await loggedIn(me);
