@@ -306,8 +306,8 @@ test_migration_5_numbers_old_rows(void **state)
 		"(1, 'A2', 'CN=a', 'CN=M', 0, 1, 'ec-256', 'sha256', 'a2', 'managed', x'00', 1500), "
 		"(1, 'A3', 'CN=a', 'CN=M', 0, 1, 'ec-256', 'sha256', 'a3', 'managed', x'00', 2500), "
 		"(2, 'B1', 'CN=b', 'CN=N', 0, 1, 'ec-256', 'sha256', 'b1', 'managed', x'00', 2500)",
-		"INSERT INTO crls (ca_id, number, this_update, next_update, entry_count, der, created_at) VALUES "
-		"(1, 1, 0, 1, 0, x'00', 500), (1, 2, 0, 1, 0, x'00', 1500), (1, 3, 0, 1, 0, x'00', 2500)",
+		("INSERT INTO crls (ca_id, number, this_update, next_update, entry_count, der, created_at) VALUES "
+		"(1, 1, 0, 1, 0, x'00', 500), (1, 2, 0, 1, 0, x'00', 1500), (1, 3, 0, 1, 0, x'00', 2500)"),
 		"DROP INDEX ca_cert_history_ca_gen",
 		"DROP INDEX crls_ca_gen_number",
 		"ALTER TABLE cas DROP COLUMN key_gen",
