@@ -255,6 +255,28 @@ ca_subject(const char *name, X509_NAME **out)
 	return 0;
 }
 
+int
+ca_add_ca_extensions(X509 *tbs, long pathlen, const char *base_url, const struct db_ca *parent,
+    X509 *parent_cert)
+{
+	char ext[64];
+	int rc;
+
+	if (pathlen >= 0)
+		snprintf(ext, sizeof(ext), "critical,CA:TRUE,pathlen:%ld", pathlen);
+	else
+		snprintf(ext, sizeof(ext), "critical,CA:TRUE");
+	if ((rc = x509b_add_ext(tbs, NULL, NID_basic_constraints, ext)) != 0 ||
+	    (rc = x509b_add_ext(tbs, NULL, NID_key_usage, "critical,keyCertSign,cRLSign,digitalSignature")) != 0 ||
+	    (rc = x509b_add_ski(tbs)) != 0)
+		return rc;
+	if (parent == NULL)
+		return 0;
+	if ((rc = x509b_add_aki(tbs, parent_cert)) != 0)
+		return rc;
+	return x509b_add_ca_urls(tbs, base_url, parent->slug, parent->key_gen, 0);
+}
+
 /* The token key's public key as an EVP_PKEY (public only: for building and verifying). */
 static int
 ca_token_pubkey(struct tok *tok, const char *keyref, struct buf *spki, EVP_PKEY **out)
@@ -359,7 +381,7 @@ static int
 ca_create(struct hsmca_ctx *ctx, const struct ca_create_req *req, int is_root, struct db_ca **out)
 {
 	char slug[SLUG_MAX], label[SLUG_MAX + 8], serial_hex[X509B_SERIAL_HEX], fpr[X509B_SHA256_HEX];
-	char ext[64], digest[32];
+	char digest[32];
 	struct db_ca *parent = NULL, row;
 	struct db_cert crow;
 	X509 *parent_cert = NULL, *tbs = NULL, *cert = NULL;
@@ -437,16 +459,8 @@ ca_create(struct hsmca_ctx *ctx, const struct ca_create_req *req, int is_root, s
 	rc = x509b_new_cert(serial, subject, is_root ? subject : X509_get_subject_name(parent_cert), nb, na, pub, &tbs);
 	if (rc != 0)
 		goto out;
-	if (pathlen >= 0)
-		snprintf(ext, sizeof(ext), "critical,CA:TRUE,pathlen:%d", pathlen);
-	else
-		snprintf(ext, sizeof(ext), "critical,CA:TRUE");
-	if ((rc = x509b_add_ext(tbs, NULL, NID_basic_constraints, ext)) != 0 ||
-	    (rc = x509b_add_ext(tbs, NULL, NID_key_usage, "critical,keyCertSign,cRLSign,digitalSignature")) != 0 ||
-	    (rc = x509b_add_ski(tbs)) != 0)
-		goto out;
-	if (!is_root && ((rc = x509b_add_aki(tbs, parent_cert)) != 0 ||
-	    (rc = x509b_add_ca_urls(tbs, ctx->cfg.public_base_url, parent->slug, parent->key_gen, 0)) != 0))
+	if ((rc = ca_add_ca_extensions(tbs, pathlen, ctx->cfg.public_base_url, is_root ? NULL : parent,
+	    parent_cert)) != 0)
 		goto out;
 	if (is_root)
 		rc = ca_sign(ctx->tok, keyref, tok_key_spec_name(spec), tbs, pub, &der, &cert);

@@ -109,6 +109,13 @@ int ca_new_serial(struct db *db, ASN1_INTEGER **serial, char hex[X509B_SERIAL_HE
 #define CA_CERT_CACHE_SLOTS 64
 int ca_cert_get(const struct db_ca *ca, X509 **out);
 
+/* The extensions of a CA certificate (shared by CA creation and rollover): basicConstraints
+ * critical CA:TRUE (with pathlen when >= 0), keyUsage critical keyCertSign + cRLSign +
+ * digitalSignature, SKI; for an intermediate (parent != NULL) also the AKI of parent_cert and the
+ * parent's CRL distribution point and AIA under base_url. */
+int ca_add_ca_extensions(X509 *tbs, long pathlen, const char *base_url, const struct db_ca *parent,
+    X509 *parent_cert);
+
 /* Shared with issue.c. Takes cert's TBS DER (placeholder algorithm for key_spec), has the token
  * sign it with keyref, parses the result and checks its signature with verify_key (the issuer's
  * public key), so a token fault never yields a certificate that does not verify.

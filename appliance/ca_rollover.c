@@ -123,7 +123,6 @@ rollover_certificate(struct hsmca_ctx *ctx, int days, struct rollover *r)
 	X509 *tbs = NULL;
 	int64_t now = (int64_t)time(NULL), nb, na;
 	long pathlen = X509_get_pathlen(r->cur);
-	char ext[64];
 	int rc;
 
 	nb = now - X509B_BACKDATE_SECONDS;
@@ -144,16 +143,8 @@ rollover_certificate(struct hsmca_ctx *ctx, int days, struct rollover *r)
 	    r->is_root ? X509_get_subject_name(r->cur) : X509_get_subject_name(r->parent_cert), nb, na, r->pub, &tbs);
 	if (rc != 0)
 		goto out;
-	if (pathlen >= 0)
-		snprintf(ext, sizeof(ext), "critical,CA:TRUE,pathlen:%ld", pathlen);
-	else
-		snprintf(ext, sizeof(ext), "critical,CA:TRUE");
-	if ((rc = x509b_add_ext(tbs, NULL, NID_basic_constraints, ext)) != 0 ||
-	    (rc = x509b_add_ext(tbs, NULL, NID_key_usage, "critical,keyCertSign,cRLSign,digitalSignature")) != 0 ||
-	    (rc = x509b_add_ski(tbs)) != 0)
-		goto out;
-	if (!r->is_root && ((rc = x509b_add_aki(tbs, r->parent_cert)) != 0 ||
-	    (rc = x509b_add_ca_urls(tbs, ctx->cfg.public_base_url, r->parent->slug, r->parent->key_gen, 0)) != 0))
+	if ((rc = ca_add_ca_extensions(tbs, pathlen, ctx->cfg.public_base_url, r->is_root ? NULL : r->parent,
+	    r->parent_cert)) != 0)
 		goto out;
 	if (r->is_root)
 		rc = ca_sign(ctx->tok, r->keyref, tok_key_spec_name(r->spec), tbs, r->pub, &r->next_der, &r->next);
