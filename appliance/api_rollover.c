@@ -14,6 +14,7 @@
 #include "db_cas.h"
 #include "err.h"
 #include "json_in.h"
+#include "log.h"
 
 #define J HTTP_LISTEN_TLS
 #define AU HTTP_AUTH_USER
@@ -59,8 +60,12 @@ api_rollover_next_json(struct db *db, int64_t ca_id)
 {
 	struct db_ca_next *n = NULL;
 	json_t *o;
+	int rc;
 
-	if (db_cas_next_get(db, ca_id, &n) != 0) {
+	if ((rc = db_cas_next_get(db, ca_id, &n)) != 0) {
+		/* A CA JSON still answers without "next"; a store error must not pass for "none". */
+		if (rc != HSMCA_E_NOTFOUND)
+			log_msg(LOGL_ERROR, "ca", "ca.next_unreadable", "CA %lld: %s", (long long)ca_id, err_msg(rc));
 		err_clear();
 		return json_null();
 	}
