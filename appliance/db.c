@@ -10,6 +10,8 @@
  * survive power loss: FULL it is. The cost is one fsync per commit, which is why the issue
  * path batches the certificate, the order and the audit row into one transaction.
  */
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,10 +23,68 @@
 #include "err.h"
 
 #define DB_BUSY_TIMEOUT_MS 5000
+/* Prepared statements kept per connection. The appliance has about 150 distinct statements;
+ * list queries built from filters add variants, which simply stop being cached once it is full. */
+#define DB_STMT_SLOTS 512
+#define DB_STMT_MAX 384
+
+/* One cached statement. busy: handed out by db_prepare and not yet given back by db_finalize
+ * (a second db_prepare of the same SQL meanwhile, e.g. from a nested call, gets its own). */
+struct db_stmt_slot {
+	sqlite3_stmt *st;
+	uint32_t hash;
+	int busy;
+};
 
 struct db {
 	sqlite3 *h;
+	struct db_stmt_slot stmts[DB_STMT_SLOTS];
+	int n_stmts;
+	int writing;             /* this connection holds the process's writer turn */
 };
+
+/*
+ * The writer turn: one write transaction at a time per process, queued here. SQLite allows one
+ * writer per file anyway, but a connection that finds the lock taken waits in SQLite's busy
+ * handler, which sleeps 1, 2, 5… ms between attempts; under parallel SCEP load that left a core
+ * idle on most enrollments. Waiting here wakes up the moment the previous writer ends. Other
+ * processes (the CLI) still meet SQLite's lock and busy_timeout. A flag and a condition, not a
+ * mutex held across the transaction, so the turn has no owner thread to get wrong.
+ */
+static pthread_mutex_t writer_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t writer_cv = PTHREAD_COND_INITIALIZER;
+static int writer_busy;
+
+static int
+writer_acquire(void)
+{
+	struct timespec deadline;
+	int rc = 0;
+
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += DB_BUSY_TIMEOUT_MS / 1000;
+	pthread_mutex_lock(&writer_mu);
+	while (writer_busy && rc == 0)
+		rc = pthread_cond_timedwait(&writer_cv, &writer_mu, &deadline);
+	if (!writer_busy) {
+		writer_busy = 1;
+		rc = 0;
+	}
+	pthread_mutex_unlock(&writer_mu);
+	return rc == 0 ? 0 : err_set(HSMCA_E_BUSY, "database: begin transaction: another write took too long");
+}
+
+static void
+writer_release(struct db *db)
+{
+	if (!db->writing)
+		return;
+	db->writing = 0;
+	pthread_mutex_lock(&writer_mu);
+	writer_busy = 0;
+	pthread_cond_signal(&writer_cv);
+	pthread_mutex_unlock(&writer_mu);
+}
 
 /*
  * Migration 1: the whole data model of DESIGN.md, so later issues only add db_<aggregate>.c
@@ -429,13 +489,81 @@ db_fail(struct db *db, const char *what)
 	return err_set(HSMCA_E_DB, "database: %s: %s", what, sqlite3_errmsg(db->h));
 }
 
+static uint32_t
+sql_hash(const char *sql)
+{
+	uint32_t h = 2166136261u;        /* FNV-1a */
+
+	for (; *sql != '\0'; sql++)
+		h = (h ^ (uint8_t)*sql) * 16777619u;
+	return h;
+}
+
+/* The slot holding sql's statement, or the empty slot where it would go (open addressing,
+ * linear probing; slots are never emptied before db_close, so probing stops at an empty one). */
+static struct db_stmt_slot *
+stmt_slot(struct db *db, const char *sql, uint32_t h)
+{
+	struct db_stmt_slot *s;
+	size_t i;
+
+	for (i = 0; i < DB_STMT_SLOTS; i++) {
+		s = &db->stmts[(h + i) % DB_STMT_SLOTS];
+		if (s->st == NULL)
+			return s;
+		if (s->hash == h && strcmp(sqlite3_sql(s->st), sql) == 0)
+			return s;
+	}
+	return NULL;
+}
+
 int
 db_prepare(struct db *db, const char *sql, sqlite3_stmt **st)
 {
+	uint32_t h = sql_hash(sql);
+	struct db_stmt_slot *s = stmt_slot(db, sql, h);
+
 	*st = NULL;
-	if (sqlite3_prepare_v2(db->h, sql, -1, st, NULL) != SQLITE_OK)
+	if (s != NULL && s->st != NULL && !s->busy) {
+		s->busy = 1;
+		*st = s->st;
+		return 0;
+	}
+	/* Parsing and planning a statement costs more than running most of ours: keep it. */
+	if (sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK) {
+		sqlite3_finalize(*st);
+		*st = NULL;
 		return db_fail(db, "prepare");
+	}
+	/* Only a statement whose text sqlite keeps whole can be found again by db_finalize. */
+	if (s != NULL && s->st == NULL && db->n_stmts < DB_STMT_MAX && strcmp(sqlite3_sql(*st), sql) == 0) {
+		s->st = *st;
+		s->hash = h;
+		s->busy = 1;
+		db->n_stmts++;
+	}
 	return 0;
+}
+
+void
+db_finalize(struct db *db, sqlite3_stmt *st)
+{
+	struct db_stmt_slot *s;
+	const char *sql;
+
+	if (st == NULL)
+		return;
+	sql = sqlite3_sql(st);
+	s = sql != NULL ? stmt_slot(db, sql, sql_hash(sql)) : NULL;
+	if (s == NULL || s->st != st) {
+		sqlite3_finalize(st);
+		return;
+	}
+	/* reset ends the statement's read (a kept statement must not pin a WAL snapshot) and
+	 * clear_bindings drops pointers bound with SQLITE_STATIC that are about to be freed. */
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	s->busy = 0;
 }
 
 int
@@ -467,25 +595,56 @@ db_exec(struct db *db, const char *sql, const char *what)
 	return 0;
 }
 
+/* One cached single statement run to completion (sqlite3_exec would parse it every time). */
+static int
+db_run(struct db *db, const char *sql, const char *what)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if ((rc = db_prepare(db, sql, &st)) != 0)
+		return rc;
+	return db_step_done(db, st, what);
+}
+
 int
 db_begin(struct db *db)
 {
+	int rc;
+
+	if (db->writing)
+		return err_set(HSMCA_E_INTERNAL, "database: begin transaction: one is already open");
+	if ((rc = writer_acquire()) != 0)
+		return rc;
+	db->writing = 1;
 	/* IMMEDIATE takes the write lock now, so busy_timeout applies here and not at a later
 	 * statement where a SQLITE_BUSY could not be retried. */
-	return db_exec(db, "BEGIN IMMEDIATE", "begin transaction");
+	if ((rc = db_run(db, "BEGIN IMMEDIATE", "begin transaction")) != 0)
+		writer_release(db);
+	return rc;
 }
 
 int
 db_commit(struct db *db)
 {
-	return db_exec(db, "COMMIT", "commit");
+	int rc = db_run(db, "COMMIT", "commit");
+
+	/* A failed COMMIT can leave the transaction open; end it here so the writer turn is
+	 * never held past this call (the caller's db_rollback then finds nothing to do). */
+	if (rc != 0 && !sqlite3_get_autocommit(db->h))
+		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+	writer_release(db);
+	return rc;
 }
 
 void
 db_rollback(struct db *db)
 {
-	if (db != NULL && !sqlite3_get_autocommit(db->h))
+	if (db == NULL)
+		return;
+	if (!sqlite3_get_autocommit(db->h))
 		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+	writer_release(db);
 }
 
 int
@@ -592,8 +751,13 @@ out:
 void
 db_close(struct db *db)
 {
+	size_t i;
+
 	if (db == NULL)
 		return;
+	db_rollback(db);        /* a transaction left open by a bug must not keep the writer turn */
+	for (i = 0; i < DB_STMT_SLOTS; i++)
+		sqlite3_finalize(db->stmts[i].st);
 	/* close_v2: a statement leaked by a bug must not keep the file open forever. */
 	sqlite3_close_v2(db->h);
 	free(db);
@@ -606,6 +770,6 @@ db_step_done(struct db *db, sqlite3_stmt *st, const char *what)
 
 	if (sqlite3_step(st) != SQLITE_DONE)
 		rc = db_fail(db, what);
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }

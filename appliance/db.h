@@ -36,14 +36,18 @@ struct sqlite3 *db_handle(struct db *db);
  * HSMCA_E_DB, or HSMCA_E_EXISTS for a UNIQUE/PRIMARY KEY violation. For db_<aggregate>.c files. */
 int db_fail(struct db *db, const char *what);
 
-/* For db_<aggregate>.c files: prepares sql (db_fail detail on error). */
+/* For db_<aggregate>.c files: prepares sql (db_fail detail on error), or hands out this
+ * connection's kept statement for the same SQL text. Give every statement back with
+ * db_finalize, never sqlite3_finalize: a kept one is reset for the next caller. */
 int db_prepare(struct db *db, const char *sql, struct sqlite3_stmt **st);
+void db_finalize(struct db *db, struct sqlite3_stmt *st);
 
 /* For db_<aggregate>.c files: malloc'd copy of a text column, NULL for SQL NULL. Returns 0 or
  * HSMCA_E_NOMEM; *out is NULL for a NULL column. */
 int db_col_strdup(struct sqlite3_stmt *st, int col, char **out);
 
-/* Steps a write statement to completion and finalizes it (always): 0, or db_fail(db, what). */
+/* Steps a write statement to completion and gives it back with db_finalize (always): 0, or
+ * db_fail(db, what). */
 int db_step_done(struct db *db, struct sqlite3_stmt *st, const char *what);
 
 /* Current time in milliseconds since the epoch (UTC); all stored times use it. */

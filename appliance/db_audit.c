@@ -31,7 +31,7 @@ db_audit_last(struct db *db, int64_t *id, char hash[DB_AUDIT_HASH_HEX])
 	} else if (step != SQLITE_DONE) {
 		rc = db_fail(db, "read last audit row");
 	}
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }
 
@@ -58,7 +58,7 @@ db_audit_insert(struct db *db, const struct db_audit_row *r)
 	sqlite3_bind_text(st, 9, r->hash, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		rc = db_fail(db, "insert audit row");
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }
 
@@ -95,6 +95,6 @@ db_audit_walk(struct db *db, int (*cb)(const struct db_audit_row *row, void *arg
 	if (step != SQLITE_DONE)
 		rc = db_fail(db, "read audit rows");
 out:
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }

@@ -88,7 +88,7 @@ db_audit_query_list(struct db *db, const struct db_audit_filter *f, int64_t befo
 	out = NULL;
 	rc = 0;
 out:
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	db_audit_items_free(out, cnt);
 	return rc;
 }

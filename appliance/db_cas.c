@@ -110,7 +110,7 @@ db_cas_insert(struct db *db, const struct db_ca *ca, int64_t *id)
 	*id = sqlite3_last_insert_rowid(db_handle(db));
 	rc = 0;
 out:
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }
 
@@ -139,7 +139,7 @@ db_cas_get_by_slug(struct db *db, const char *slug, struct db_ca **out)
 	rc = db_cas_get_one(db, st, out);
 	if (rc == HSMCA_E_NOTFOUND)
 		err_set(rc, "unknown CA '%s'", slug);
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }
 
@@ -156,7 +156,7 @@ db_cas_get_by_id(struct db *db, int64_t id, struct db_ca **out)
 	rc = db_cas_get_one(db, st, out);
 	if (rc == HSMCA_E_NOTFOUND)
 		err_set(rc, "unknown CA id %lld", (long long)id);
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }
 
@@ -179,7 +179,7 @@ db_cas_exists(struct db *db, const char *name, const char *slug, int *exists)
 		*exists = 1;
 	else if (step != SQLITE_DONE)
 		rc = db_fail(db, "look up CA");
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }
 
@@ -219,7 +219,7 @@ db_cas_list(struct db *db, struct db_ca ***cas, size_t *n)
 out:
 	db_ca_free(ca);
 	db_ca_list_free(list, count);
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }
 
@@ -308,7 +308,7 @@ db_cas_next_get(struct db *db, int64_t ca_id, struct db_ca_next **out)
 	rc = 0;
 out:
 	db_ca_next_free(n);
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }
 
@@ -326,7 +326,7 @@ db_cas_next_delete(struct db *db, int64_t ca_id, const char *fingerprint)
 		rc = db_fail(db, "delete next CA certificate");
 	else if (sqlite3_changes(db_handle(db)) == 0)
 		rc = err_set(HSMCA_E_NOTFOUND, "CA id %lld has no such pending rollover", (long long)ca_id);
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }
 
@@ -340,7 +340,7 @@ db_cas_step_one(struct db *db, sqlite3_stmt *st, const char *what, int err_code,
 		rc = db_fail(db, what);
 	else if (sqlite3_changes(db_handle(db)) != 1)
 		rc = err_set(err_code, "%s", why);
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }
 
@@ -459,6 +459,6 @@ db_cas_history_list(struct db *db, int64_t ca_id, struct db_ca_history **out, si
 	rc = 0;
 out:
 	db_ca_history_list_free(list, count);
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }

@@ -30,7 +30,7 @@ db_cas_query_settings(struct db *db, int64_t id, struct db_ca_settings *out)
 	} else {
 		rc = db_fail(db, "read CA settings");
 	}
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }
 
@@ -59,7 +59,7 @@ db_cas_query_update(struct db *db, int64_t id, const char *name, const char *sta
 	} else if (sqlite3_changes(db_handle(db)) == 0) {
 		rc = err_set(HSMCA_E_NOTFOUND, "no CA has id %lld", (long long)id);
 	}
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }
 
@@ -77,7 +77,7 @@ db_cas_query_count_children(struct db *db, int64_t id, int64_t *n)
 		*n = sqlite3_column_int64(st, 0);
 	else
 		rc = db_fail(db, "count child CAs");
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }
 
@@ -109,12 +109,12 @@ db_cas_query_delete(struct db *db, int64_t id)
 				rc = err_set(HSMCA_E_CONFLICT, "other records still refer to this CA");
 			else
 				rc = db_fail(db, "delete CA");
-			sqlite3_finalize(st);
+			db_finalize(db, st);
 			return rc;
 		}
 		if (i + 1 == sizeof(delete_sql) / sizeof(delete_sql[0]) && sqlite3_changes(db_handle(db)) == 0)
 			rc = err_set(HSMCA_E_NOTFOUND, "no CA has id %lld", (long long)id);
-		sqlite3_finalize(st);
+		db_finalize(db, st);
 		st = NULL;
 	}
 	return rc;

@@ -110,7 +110,7 @@ db_certs_insert(struct db *db, const struct db_cert *c, int64_t *id)
 	*id = sqlite3_last_insert_rowid(db_handle(db));
 	rc = 0;
 out:
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }
 
@@ -129,7 +129,7 @@ db_certs_serial_exists(struct db *db, const char *serial, int *exists)
 		*exists = 1;
 	else if (step != SQLITE_DONE)
 		rc = db_fail(db, "look up serial");
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }
 
@@ -193,7 +193,7 @@ db_certs_get_by_serial(struct db *db, const char *serial, struct db_cert **out)
 	rc = db_certs_get_one(db, st, out);
 	if (rc == HSMCA_E_NOTFOUND)
 		err_set(rc, "unknown certificate serial %s", serial);
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }
 
@@ -210,6 +210,6 @@ db_certs_get_by_id(struct db *db, int64_t id, struct db_cert **out)
 	rc = db_certs_get_one(db, st, out);
 	if (rc == HSMCA_E_NOTFOUND)
 		err_set(rc, "unknown certificate id %lld", (long long)id);
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }

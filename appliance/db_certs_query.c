@@ -91,7 +91,7 @@ db_certs_query_ids(struct db *db, const struct db_certs_filter *f, int64_t befor
 	*n = cnt;
 	rc = 0;
 out:
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	free(out);
 	return rc;
 }
@@ -110,7 +110,7 @@ db_certs_query_set_tags(struct db *db, int64_t id, const char *tags_json)
 		rc = db_fail(db, "set certificate tags");
 	else if (sqlite3_changes(db_handle(db)) == 0)
 		rc = err_set(HSMCA_E_NOTFOUND, "unknown certificate id %lld", (long long)id);
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }
 
@@ -131,6 +131,6 @@ db_certs_query_count_live(struct db *db, int64_t ca_id, int64_t now_ms, int64_t 
 		*n = sqlite3_column_int64(st, 0);
 	else
 		rc = db_fail(db, "count live certificates");
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }

@@ -64,7 +64,7 @@ db_crls_ca_state(struct db *db, int64_t ca_id, struct db_crls_ca_state *out)
 	} else {
 		rc = db_fail(db, "read CA CRL state");
 	}
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }
 
@@ -92,7 +92,7 @@ db_crls_revoked_stats(struct db *db, int64_t ca_id, int64_t key_gen, uint64_t *n
 		*max_serial_hex = (size_t)sqlite3_column_int64(st, 1);
 		*n_with_reason = (uint64_t)sqlite3_column_int64(st, 2);
 	}
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }
 
@@ -121,7 +121,7 @@ db_crls_revoked_walk(struct db *db, int64_t ca_id, int64_t key_gen,
 	}
 	if (rc == 0 && s != SQLITE_DONE)
 		rc = db_fail(db, "read revoked certificates");
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }
 
@@ -143,7 +143,7 @@ db_crls_gen_live(struct db *db, int64_t ca_id, int64_t key_gen, int64_t now_ms, 
 		*live = 1;
 	else if (s != SQLITE_DONE)
 		rc = db_fail(db, "look for unexpired certificates of a key generation");
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }
 
@@ -261,7 +261,7 @@ get_one(struct db *db, sqlite3_stmt *st, int with_der, struct db_crl **out)
 		rc = HSMCA_E_NOTFOUND;
 	else
 		rc = db_fail(db, "read CRL");
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }
 
@@ -347,7 +347,7 @@ db_crls_list(struct db *db, int64_t ca_id, int64_t before_number, int limit, str
 	arr = NULL;
 	rc = 0;
 out:
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	db_crl_list_free(arr, cnt);
 	return rc;
 }
@@ -386,7 +386,7 @@ db_crls_due(struct db *db, int64_t now_ms, int64_t **ids, size_t *n)
 	arr = NULL;
 	rc = 0;
 out:
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	free(arr);
 	return rc;
 }

@@ -20,8 +20,8 @@ db_login_attempts_add(struct db *db, const char *username, const char *ip, int s
 	int rc = 0;
 	size_t ul = strlen(username);
 
-	if (sqlite3_prepare_v2(db_handle(db), "INSERT INTO login_attempts (at, username, ip, result, "
-	    "reason) VALUES (?, ?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK)
+	if (db_prepare(db, "INSERT INTO login_attempts (at, username, ip, result, "
+	    "reason) VALUES (?, ?, ?, ?, ?)", &st) != 0)
 		return db_fail(db, "prepare insert login attempt");
 	sqlite3_bind_int64(st, 1, db_now_ms());
 	sqlite3_bind_text(st, 2, username, ul > 64 ? 64 : (int)ul, SQLITE_STATIC);
@@ -32,7 +32,7 @@ db_login_attempts_add(struct db *db, const char *username, const char *ip, int s
 		sqlite3_bind_text(st, 5, reason, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		rc = db_fail(db, "insert login attempt");
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }
 
@@ -53,9 +53,9 @@ db_login_attempts_list(struct db *db, int64_t before_id, const char *username, i
 	v = calloc((size_t)limit, sizeof(*v));
 	if (v == NULL)
 		return HSMCA_E_NOMEM;
-	if (sqlite3_prepare_v2(db_handle(db), "SELECT id, at, username, ip, result, reason FROM "
+	if (db_prepare(db, "SELECT id, at, username, ip, result, reason FROM "
 	    "login_attempts WHERE (?1 = 0 OR id < ?1) AND (?2 IS NULL OR username = ?2) "
-	    "ORDER BY id DESC LIMIT ?3", -1, &st, NULL) != SQLITE_OK) {
+	    "ORDER BY id DESC LIMIT ?3", &st) != 0) {
 		rc = db_fail(db, "prepare list login attempts");
 		goto out;
 	}
@@ -85,6 +85,6 @@ db_login_attempts_list(struct db *db, int64_t before_id, const char *username, i
 	v = NULL;
 out:
 	free(v);
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }

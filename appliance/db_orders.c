@@ -61,7 +61,7 @@ db_orders_insert(struct db *db, const char *type, const char *status, int64_t ca
 	*id = sqlite3_last_insert_rowid(db_handle(db));
 	rc = 0;
 out:
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }
 
@@ -82,7 +82,7 @@ db_orders_complete(struct db *db, int64_t id, int64_t certificate_id)
 		rc = db_fail(db, "complete order");
 	else if (sqlite3_changes(db_handle(db)) != 1)
 		rc = err_set(HSMCA_E_CONFLICT, "order %lld is not processing", (long long)id);
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }
 
@@ -103,7 +103,7 @@ db_orders_fail(struct db *db, int64_t id, const char *error)
 		rc = db_fail(db, "fail order");
 	else if (sqlite3_changes(db_handle(db)) != 1)
 		rc = err_set(HSMCA_E_CONFLICT, "order %lld is already finished", (long long)id);
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }
 
@@ -147,6 +147,6 @@ db_orders_get(struct db *db, int64_t id, struct db_order **out)
 	rc = 0;
 out:
 	db_order_free(o);
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }

@@ -58,7 +58,7 @@ db_orders_query_ids(struct db *db, const struct db_orders_filter *f, int64_t bef
 	*n = cnt;
 	rc = 0;
 out:
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	free(out);
 	return rc;
 }

@@ -88,7 +88,7 @@ db_revocation_codes_live(struct db *db, int64_t cert_id, int64_t user_id, int64_
 		if ((rc = db_col_strdup(st, 1, &out->code_hash)) == 0 && out->code_hash == NULL)
 			rc = err_set(HSMCA_E_DB, "revocation code %lld has no hash", (long long)out->id);
 	}
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	if (rc != 0)
 		db_revocation_code_clear(out);
 	return rc;
@@ -111,7 +111,7 @@ db_revocation_codes_fail(struct db *db, int64_t code_id, int *attempts)
 		s = sqlite3_step(st);
 	}
 	rc = s == SQLITE_DONE ? 0 : db_fail(db, "count a wrong revocation code");
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }
 
@@ -162,7 +162,7 @@ db_revocation_mark_revoked(struct db *db, int64_t cert_id, int64_t at_ms, int re
 	sqlite3_bind_int64(st, 1, cert_id);
 	s = sqlite3_step(st);
 	revoked = s == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	if (s == SQLITE_DONE)
 		return err_set(HSMCA_E_NOTFOUND, "unknown certificate id %lld", (long long)cert_id);
 	if (s != SQLITE_ROW)
@@ -227,6 +227,6 @@ db_revocation_status(struct db *db, int64_t ca_id, int64_t key_gen, const char *
 	} else {
 		rc = s == SQLITE_DONE ? 0 : db_fail(db, "read certificate status");
 	}
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }

@@ -91,7 +91,7 @@ db_scep_ca_get(struct db *db, int64_t ca_id, struct db_scep_ca *out)
 		goto out;
 	rc = 0;
 out:
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	if (rc != 0)
 		db_scep_ca_clear(out);
 	return rc;
@@ -137,7 +137,7 @@ db_scep_ra_store(struct db *db, int64_t ca_id, const char *keyref, const uint8_t
 		rc = db_fail(db, "store SCEP RA");
 	else
 		*stored = sqlite3_changes(db_handle(db)) > 0;
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }
 
@@ -227,7 +227,7 @@ auth_collect(struct db *db, sqlite3_stmt *st, struct db_scep_auth ***out, size_t
 	*n = cnt;
 	v = NULL;
 out:
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	if (v != NULL)
 		db_scep_auth_list_free(v, cnt);
 	return rc;
@@ -245,7 +245,7 @@ auth_one(struct db *db, sqlite3_stmt *st, struct db_scep_auth **out)
 		rc = err_set(HSMCA_E_NOTFOUND, "No such SCEP authentication entry");
 	else
 		rc = db_fail(db, "read SCEP authentication entry");
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }
 
@@ -277,7 +277,7 @@ db_scep_auth_insert(struct db *db, const char *name, int64_t ca_id, const char *
 	} else {
 		*id = sqlite3_last_insert_rowid(db_handle(db));
 	}
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }
 
@@ -349,7 +349,7 @@ change_one(struct db *db, sqlite3_stmt *st, const char *what)
 		rc = db_fail(db, what);
 	else if (sqlite3_changes(db_handle(db)) == 0)
 		rc = err_set(HSMCA_E_NOTFOUND, "No such SCEP authentication entry");
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }
 
@@ -397,7 +397,7 @@ db_scep_auth_consume(struct db *db, int64_t id, int64_t now_ms, int *ok)
 		rc = db_fail(db, "use SCEP authentication entry");
 	else
 		*ok = sqlite3_changes(db_handle(db)) == 1;
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }
 
@@ -488,7 +488,7 @@ tx_one(struct db *db, sqlite3_stmt *st, int with_der, struct db_scep_tx **out)
 		rc = err_set(HSMCA_E_NOTFOUND, "No such SCEP transaction");
 	else
 		rc = db_fail(db, "read SCEP transaction");
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }
 
@@ -558,15 +558,15 @@ db_scep_tx_begin(struct db *db, int64_t ca_id, const char *transaction_id, const
 		*id = sqlite3_column_int64(st, 0);
 		while (sqlite3_step(st) == SQLITE_ROW)
 			;
-		sqlite3_finalize(st);
+		db_finalize(db, st);
 		return 0;
 	}
 	if (s != SQLITE_DONE) {
 		rc = db_fail(db, "record SCEP transaction");
-		sqlite3_finalize(st);
+		db_finalize(db, st);
 		return rc;
 	}
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	if ((rc = db_scep_tx_get(db, ca_id, transaction_id, 0, &old)) != 0)
 		return rc == HSMCA_E_NOTFOUND ? err_set(HSMCA_E_BUSY, "SCEP transaction changed meanwhile") : rc;
 	if (strcmp(old->key_sha256, key_sha256) != 0)
@@ -601,7 +601,7 @@ db_scep_tx_finish(struct db *db, int64_t id, const char *from_status, const char
 		rc = db_fail(db, "update SCEP transaction");
 	else
 		*changed = sqlite3_changes(db_handle(db)) == 1;
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }
 
@@ -644,7 +644,7 @@ db_scep_tx_list(struct db *db, const char *status, int64_t ca_id, int64_t after,
 	*n = cnt;
 	v = NULL;
 out:
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	if (v != NULL)
 		db_scep_tx_list_free(v, cnt);
 	return rc;
@@ -709,7 +709,7 @@ db_scep_log_insert(struct db *db, const struct db_scep_log *row, int64_t *id)
 		rc = db_fail(db, "insert SCEP log");
 	else if (id != NULL)
 		*id = sqlite3_last_insert_rowid(db_handle(db));
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }
 
@@ -782,7 +782,7 @@ db_scep_log_list(struct db *db, const struct db_scep_log_filter *f, struct db_sc
 	*n = cnt;
 	v = NULL;
 out:
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	if (v != NULL)
 		db_scep_log_list_free(v, cnt);
 	return rc;
@@ -805,6 +805,6 @@ db_scep_log_get(struct db *db, int64_t id, int with_der, struct db_scep_log **ou
 		rc = err_set(HSMCA_E_NOTFOUND, "No SCEP log entry %lld", (long long)id);
 	else
 		rc = db_fail(db, "read SCEP log");
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }

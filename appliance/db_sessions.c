@@ -20,9 +20,9 @@ db_sessions_create(struct db *db, const char *token_hash, const char *csrf_hash,
 	int64_t now = db_now_ms();
 
 	*id_out = 0;
-	if (sqlite3_prepare_v2(db_handle(db), "INSERT INTO sessions (token_hash, csrf_hash, user_id, "
+	if (db_prepare(db, "INSERT INTO sessions (token_hash, csrf_hash, user_id, "
 	    "created_at, expires_at, last_seen_at, ip, user_agent, totp_verified) "
-	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK)
+	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", &st) != 0)
 		return db_fail(db, "prepare insert session");
 	sqlite3_bind_text(st, 1, token_hash, -1, SQLITE_STATIC);
 	if (csrf_hash != NULL)
@@ -42,7 +42,7 @@ db_sessions_create(struct db *db, const char *token_hash, const char *csrf_hash,
 		rc = db_fail(db, "insert session");
 	else
 		*id_out = sqlite3_last_insert_rowid(db_handle(db));
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }
 
@@ -54,8 +54,8 @@ db_sessions_find(struct db *db, const char *token_hash, struct db_session *out)
 	int rc = 0, s;
 
 	memset(out, 0, sizeof(*out));
-	if (sqlite3_prepare_v2(db_handle(db), "SELECT id, user_id, csrf_hash, created_at, expires_at, "
-	    "last_seen_at, totp_verified FROM sessions WHERE token_hash = ?", -1, &st, NULL) != SQLITE_OK)
+	if (db_prepare(db, "SELECT id, user_id, csrf_hash, created_at, expires_at, "
+	    "last_seen_at, totp_verified FROM sessions WHERE token_hash = ?", &st) != 0)
 		return db_fail(db, "prepare find session");
 	sqlite3_bind_text(st, 1, token_hash, -1, SQLITE_STATIC);
 	s = sqlite3_step(st);
@@ -73,7 +73,7 @@ db_sessions_find(struct db *db, const char *token_hash, struct db_session *out)
 	} else {
 		rc = db_fail(db, "find session");
 	}
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }
 
@@ -83,14 +83,14 @@ exec_ids(struct db *db, const char *sql, int64_t a, int64_t b, int nargs, const 
 	sqlite3_stmt *st = NULL;
 	int rc = 0;
 
-	if (sqlite3_prepare_v2(db_handle(db), sql, -1, &st, NULL) != SQLITE_OK)
+	if (db_prepare(db, sql, &st) != 0)
 		return db_fail(db, what);
 	sqlite3_bind_int64(st, 1, a);
 	if (nargs > 1)
 		sqlite3_bind_int64(st, 2, b);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		rc = db_fail(db, what);
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }
 

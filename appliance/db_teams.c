@@ -49,8 +49,8 @@ db_teams_create(struct db *db, const char *name, const char *description, int64_
 	*id_out = 0;
 	if ((rc = check_text(name, description)) != 0)
 		return rc;
-	if (sqlite3_prepare_v2(db_handle(db), "INSERT INTO teams (name, description, created_at) "
-	    "VALUES (?, ?, ?)", -1, &st, NULL) != SQLITE_OK)
+	if (db_prepare(db, "INSERT INTO teams (name, description, created_at) "
+	    "VALUES (?, ?, ?)", &st) != 0)
 		return db_fail(db, "prepare insert team");
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	if (description != NULL)
@@ -63,7 +63,7 @@ db_teams_create(struct db *db, const char *name, const char *description, int64_
 	} else {
 		*id_out = sqlite3_last_insert_rowid(db_handle(db));
 	}
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }
 
@@ -74,8 +74,8 @@ db_teams_get(struct db *db, int64_t id, struct db_team *out)
 	int rc = 0, s;
 
 	memset(out, 0, sizeof(*out));
-	if (sqlite3_prepare_v2(db_handle(db), "SELECT id, name, description, created_at FROM teams "
-	    "WHERE id = ?", -1, &st, NULL) != SQLITE_OK)
+	if (db_prepare(db, "SELECT id, name, description, created_at FROM teams "
+	    "WHERE id = ?", &st) != 0)
 		return db_fail(db, "prepare get team");
 	sqlite3_bind_int64(st, 1, id);
 	s = sqlite3_step(st);
@@ -85,7 +85,7 @@ db_teams_get(struct db *db, int64_t id, struct db_team *out)
 		rc = err_set(HSMCA_E_NOTFOUND, "no such team");
 	else
 		rc = db_fail(db, "get team");
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }
 
@@ -104,8 +104,8 @@ db_teams_list(struct db *db, int64_t after_id, int limit, struct db_team **out, 
 	v = calloc((size_t)limit, sizeof(*v));
 	if (v == NULL)
 		return HSMCA_E_NOMEM;
-	if (sqlite3_prepare_v2(db_handle(db), "SELECT id, name, description, created_at FROM teams "
-	    "WHERE id > ? ORDER BY id LIMIT ?", -1, &st, NULL) != SQLITE_OK) {
+	if (db_prepare(db, "SELECT id, name, description, created_at FROM teams "
+	    "WHERE id > ? ORDER BY id LIMIT ?", &st) != 0) {
 		rc = db_fail(db, "prepare list teams");
 		goto out;
 	}
@@ -122,7 +122,7 @@ db_teams_list(struct db *db, int64_t after_id, int limit, struct db_team **out, 
 	v = NULL;
 out:
 	free(v);
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }
 
@@ -135,7 +135,7 @@ exec2(struct db *db, const char *sql, int64_t a, int64_t b, int must_change, con
 	sqlite3_stmt *st = NULL;
 	int rc = 0;
 
-	if (sqlite3_prepare_v2(db_handle(db), sql, -1, &st, NULL) != SQLITE_OK)
+	if (db_prepare(db, sql, &st) != 0)
 		return db_fail(db, what);
 	sqlite3_bind_int64(st, 1, a);
 	if (sqlite3_bind_parameter_count(st) > 1)
@@ -144,7 +144,7 @@ exec2(struct db *db, const char *sql, int64_t a, int64_t b, int must_change, con
 		rc = db_fail(db, what);
 	else if (must_change && sqlite3_changes(db_handle(db)) == 0)
 		rc = err_set(HSMCA_E_NOTFOUND, "%s", notfound);
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }
 
@@ -156,8 +156,8 @@ db_teams_update(struct db *db, int64_t id, const char *name, const char *descrip
 
 	if ((rc = check_text(name, description)) != 0)
 		return rc;
-	if (sqlite3_prepare_v2(db_handle(db), "UPDATE teams SET name = COALESCE(?1, name), "
-	    "description = COALESCE(?2, description) WHERE id = ?3", -1, &st, NULL) != SQLITE_OK)
+	if (db_prepare(db, "UPDATE teams SET name = COALESCE(?1, name), "
+	    "description = COALESCE(?2, description) WHERE id = ?3", &st) != 0)
 		return db_fail(db, "prepare update team");
 	if (name != NULL)
 		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
@@ -171,7 +171,7 @@ db_teams_update(struct db *db, int64_t id, const char *name, const char *descrip
 	} else if (sqlite3_changes(db_handle(db)) == 0) {
 		rc = err_set(HSMCA_E_NOTFOUND, "no such team");
 	}
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }
 
@@ -189,7 +189,7 @@ exists(struct db *db, const char *sql, int64_t id, const char *notfound)
 	sqlite3_stmt *st = NULL;
 	int rc, s;
 
-	if (sqlite3_prepare_v2(db_handle(db), sql, -1, &st, NULL) != SQLITE_OK)
+	if (db_prepare(db, sql, &st) != 0)
 		return db_fail(db, "prepare exists");
 	sqlite3_bind_int64(st, 1, id);
 	s = sqlite3_step(st);
@@ -199,7 +199,7 @@ exists(struct db *db, const char *sql, int64_t id, const char *notfound)
 		rc = err_set(HSMCA_E_NOTFOUND, "%s", notfound);
 	else
 		rc = db_fail(db, "exists");
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }
 
@@ -251,7 +251,7 @@ refs(struct db *db, const char *sql, int64_t id, struct db_team_ref **out, size_
 
 	*out = NULL;
 	*n_out = 0;
-	if (sqlite3_prepare_v2(db_handle(db), sql, -1, &st, NULL) != SQLITE_OK)
+	if (db_prepare(db, sql, &st) != 0)
 		return db_fail(db, "prepare team refs");
 	sqlite3_bind_int64(st, 1, id);
 	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
@@ -277,7 +277,7 @@ refs(struct db *db, const char *sql, int64_t id, struct db_team_ref **out, size_
 	v = NULL;
 out:
 	free(v);
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }
 
@@ -309,8 +309,8 @@ db_teams_user_has_ca(struct db *db, int64_t user_id, int64_t ca_id, int *yes)
 	int rc = 0, s;
 
 	*yes = 0;
-	if (sqlite3_prepare_v2(db_handle(db), "SELECT 1 FROM team_members m JOIN team_cas c "
-	    "ON c.team_id = m.team_id WHERE m.user_id = ? AND c.ca_id = ? LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+	if (db_prepare(db, "SELECT 1 FROM team_members m JOIN team_cas c "
+	    "ON c.team_id = m.team_id WHERE m.user_id = ? AND c.ca_id = ? LIMIT 1", &st) != 0)
 		return db_fail(db, "prepare team CA check");
 	sqlite3_bind_int64(st, 1, user_id);
 	sqlite3_bind_int64(st, 2, ca_id);
@@ -319,6 +319,6 @@ db_teams_user_has_ca(struct db *db, int64_t user_id, int64_t ca_id, int *yes)
 		*yes = 1;
 	else if (s != SQLITE_DONE)
 		rc = db_fail(db, "team CA check");
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }

@@ -42,8 +42,8 @@ db_tokens_create(struct db *db, const char *name, const char *token_hash, const 
 	*id_out = 0;
 	if (strlen(name) > 64)
 		return err_set(HSMCA_E_INVALID, "token name longer than 64 bytes");
-	if (sqlite3_prepare_v2(db_handle(db), "INSERT INTO api_tokens (name, token_hash, prefix, user_id, "
-	    "created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK)
+	if (db_prepare(db, "INSERT INTO api_tokens (name, token_hash, prefix, user_id, "
+	    "created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)", &st) != 0)
 		return db_fail(db, "prepare insert api token");
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, token_hash, -1, SQLITE_STATIC);
@@ -56,7 +56,7 @@ db_tokens_create(struct db *db, const char *name, const char *token_hash, const 
 		rc = db_fail(db, "insert api token");
 	else
 		*id_out = sqlite3_last_insert_rowid(db_handle(db));
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }
 
@@ -67,8 +67,7 @@ db_tokens_find(struct db *db, const char *token_hash, struct db_token *out)
 	int rc = 0, s;
 
 	memset(out, 0, sizeof(*out));
-	if (sqlite3_prepare_v2(db_handle(db), "SELECT " TOKEN_COLS " FROM api_tokens WHERE token_hash = ?",
-	    -1, &st, NULL) != SQLITE_OK)
+	if (db_prepare(db, "SELECT " TOKEN_COLS " FROM api_tokens WHERE token_hash = ?", &st) != 0)
 		return db_fail(db, "prepare find api token");
 	sqlite3_bind_text(st, 1, token_hash, -1, SQLITE_STATIC);
 	s = sqlite3_step(st);
@@ -78,7 +77,7 @@ db_tokens_find(struct db *db, const char *token_hash, struct db_token *out)
 		rc = err_set(HSMCA_E_NOTFOUND, "no such token");
 	else
 		rc = db_fail(db, "find api token");
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }
 
@@ -98,8 +97,8 @@ db_tokens_list(struct db *db, int64_t user_id, int64_t after_id, int limit, stru
 	v = calloc((size_t)limit, sizeof(*v));
 	if (v == NULL)
 		return HSMCA_E_NOMEM;
-	if (sqlite3_prepare_v2(db_handle(db), "SELECT " TOKEN_COLS " FROM api_tokens WHERE user_id = ? "
-	    "AND id > ? ORDER BY id LIMIT ?", -1, &st, NULL) != SQLITE_OK) {
+	if (db_prepare(db, "SELECT " TOKEN_COLS " FROM api_tokens WHERE user_id = ? "
+	    "AND id > ? ORDER BY id LIMIT ?", &st) != 0) {
 		rc = db_fail(db, "prepare list api tokens");
 		goto out;
 	}
@@ -117,7 +116,7 @@ db_tokens_list(struct db *db, int64_t user_id, int64_t after_id, int limit, stru
 	v = NULL;
 out:
 	free(v);
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }
 
@@ -127,8 +126,7 @@ db_tokens_delete(struct db *db, int64_t user_id, int64_t token_id)
 	sqlite3_stmt *st = NULL;
 	int rc = 0;
 
-	if (sqlite3_prepare_v2(db_handle(db), "DELETE FROM api_tokens WHERE id = ? AND user_id = ?", -1,
-	    &st, NULL) != SQLITE_OK)
+	if (db_prepare(db, "DELETE FROM api_tokens WHERE id = ? AND user_id = ?", &st) != 0)
 		return db_fail(db, "prepare delete api token");
 	sqlite3_bind_int64(st, 1, token_id);
 	sqlite3_bind_int64(st, 2, user_id);
@@ -136,7 +134,7 @@ db_tokens_delete(struct db *db, int64_t user_id, int64_t token_id)
 		rc = db_fail(db, "delete api token");
 	else if (sqlite3_changes(db_handle(db)) == 0)
 		rc = err_set(HSMCA_E_NOTFOUND, "this user has no token with that id");
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }
 
@@ -146,13 +144,12 @@ db_tokens_touch(struct db *db, int64_t id, int64_t now_ms)
 	sqlite3_stmt *st = NULL;
 	int rc = 0;
 
-	if (sqlite3_prepare_v2(db_handle(db), "UPDATE api_tokens SET last_used_at = ? WHERE id = ?", -1,
-	    &st, NULL) != SQLITE_OK)
+	if (db_prepare(db, "UPDATE api_tokens SET last_used_at = ? WHERE id = ?", &st) != 0)
 		return db_fail(db, "prepare touch api token");
 	sqlite3_bind_int64(st, 1, now_ms);
 	sqlite3_bind_int64(st, 2, id);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		rc = db_fail(db, "touch api token");
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }

@@ -110,8 +110,8 @@ db_users_create(struct db *db, const char *username, const char *email, const ch
 		*id_out = 0;
 	if (strlen(username) > DB_USERS_NAME_MAX || (email != NULL && strlen(email) > DB_USERS_EMAIL_MAX))
 		return err_set(HSMCA_E_INVALID, "username or email too long");
-	if (sqlite3_prepare_v2(db_handle(db), "INSERT INTO users (username, email, role, password_hash, "
-	    "must_change_password, created_at) VALUES (?, ?, ?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK) {
+	if (db_prepare(db, "INSERT INTO users (username, email, role, password_hash, "
+	    "must_change_password, created_at) VALUES (?, ?, ?, ?, ?, ?)", &st) != 0) {
 		rc = db_fail(db, "prepare insert user");
 		goto out;
 	}
@@ -133,7 +133,7 @@ db_users_create(struct db *db, const char *username, const char *email, const ch
 		*id_out = sqlite3_last_insert_rowid(db_handle(db));
 	rc = 0;
 out:
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }
 
@@ -144,7 +144,7 @@ get_where(struct db *db, const char *sql, int64_t id, const char *name, struct d
 	int rc = HSMCA_E_INTERNAL, s;
 
 	*out = NULL;
-	if (sqlite3_prepare_v2(db_handle(db), sql, -1, &st, NULL) != SQLITE_OK) {
+	if (db_prepare(db, sql, &st) != 0) {
 		rc = db_fail(db, "prepare select user");
 		goto out;
 	}
@@ -163,7 +163,7 @@ get_where(struct db *db, const char *sql, int64_t id, const char *name, struct d
 	}
 	rc = user_from_row(st, out);
 out:
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }
 
@@ -206,8 +206,8 @@ db_users_list(struct db *db, int64_t after_id, int limit, struct db_user ***out,
 	v = calloc((size_t)limit, sizeof(*v));
 	if (v == NULL)
 		return HSMCA_E_NOMEM;
-	if (sqlite3_prepare_v2(db_handle(db), "SELECT " USER_COLS " FROM users WHERE id > ? "
-	    "ORDER BY id LIMIT ?", -1, &st, NULL) != SQLITE_OK) {
+	if (db_prepare(db, "SELECT " USER_COLS " FROM users WHERE id > ? "
+	    "ORDER BY id LIMIT ?", &st) != 0) {
 		rc = db_fail(db, "prepare list users");
 		goto out;
 	}
@@ -228,7 +228,7 @@ db_users_list(struct db *db, int64_t after_id, int limit, struct db_user ***out,
 	rc = 0;
 out:
 	db_users_list_free(v, n);
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }
 
@@ -241,10 +241,10 @@ db_users_update(struct db *db, int64_t id, const char *email, const char *role, 
 	if (email != NULL && strlen(email) > DB_USERS_EMAIL_MAX)
 		return err_set(HSMCA_E_INVALID, "email too long");
 	/* One statement for every combination: ?N IS NULL keeps the column. */
-	if (sqlite3_prepare_v2(db_handle(db), "UPDATE users SET "
+	if (db_prepare(db, "UPDATE users SET "
 	    "email = CASE WHEN ?1 IS NULL THEN email WHEN ?1 = '' THEN NULL ELSE ?1 END, "
 	    "role = COALESCE(?2, role), enabled = COALESCE(?3, enabled), updated_at = ?4 "
-	    "WHERE id = ?5", -1, &st, NULL) != SQLITE_OK)
+	    "WHERE id = ?5", &st) != 0)
 		return db_fail(db, "prepare update user");
 	if (email != NULL)
 		sqlite3_bind_text(st, 1, email, -1, SQLITE_STATIC);
@@ -255,7 +255,7 @@ db_users_update(struct db *db, int64_t id, const char *email, const char *role, 
 	sqlite3_bind_int64(st, 4, db_now_ms());
 	sqlite3_bind_int64(st, 5, id);
 	rc = step_one_change(db, st, "update user");
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }
 
@@ -265,15 +265,15 @@ db_users_set_password(struct db *db, int64_t id, const char *password_hash, int 
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	if (sqlite3_prepare_v2(db_handle(db), "UPDATE users SET password_hash = ?, "
-	    "must_change_password = ?, updated_at = ? WHERE id = ?", -1, &st, NULL) != SQLITE_OK)
+	if (db_prepare(db, "UPDATE users SET password_hash = ?, "
+	    "must_change_password = ?, updated_at = ? WHERE id = ?", &st) != 0)
 		return db_fail(db, "prepare set password");
 	sqlite3_bind_text(st, 1, password_hash, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, must_change_password ? 1 : 0);
 	sqlite3_bind_int64(st, 3, db_now_ms());
 	sqlite3_bind_int64(st, 4, id);
 	rc = step_one_change(db, st, "set password");
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }
 
@@ -283,15 +283,15 @@ db_users_login_succeeded(struct db *db, int64_t id, const char *ip, int64_t now_
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	if (sqlite3_prepare_v2(db_handle(db), "UPDATE users SET failed_logins = 0, last_login_at = ?, "
-	    "last_login_ip = ? WHERE id = ?", -1, &st, NULL) != SQLITE_OK)
+	if (db_prepare(db, "UPDATE users SET failed_logins = 0, last_login_at = ?, "
+	    "last_login_ip = ? WHERE id = ?", &st) != 0)
 		return db_fail(db, "prepare record login");
 	sqlite3_bind_int64(st, 1, now_ms);
 	if (ip != NULL)
 		sqlite3_bind_text(st, 2, ip, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, id);
 	rc = step_one_change(db, st, "record login");
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }
 
@@ -305,9 +305,9 @@ db_users_login_failed(struct db *db, int64_t id, int max_failures, int *locked_o
 		*locked_out = 0;
 	/* Increment and lock in one statement so two concurrent failures cannot both read the old
 	 * count and skip the lock. */
-	if (sqlite3_prepare_v2(db_handle(db), "UPDATE users SET failed_logins = failed_logins + 1, "
+	if (db_prepare(db, "UPDATE users SET failed_logins = failed_logins + 1, "
 	    "locked = CASE WHEN failed_logins + 1 >= ?1 THEN 1 ELSE locked END WHERE id = ?2 "
-	    "RETURNING locked", -1, &st, NULL) != SQLITE_OK)
+	    "RETURNING locked", &st) != 0)
 		return db_fail(db, "prepare record failed login");
 	sqlite3_bind_int(st, 1, max_failures);
 	sqlite3_bind_int64(st, 2, id);
@@ -327,7 +327,7 @@ db_users_login_failed(struct db *db, int64_t id, int max_failures, int *locked_o
 	/* RETURNING: the change is only complete once the statement has run to its end. */
 	if (rc == 0 && sqlite3_step(st) != SQLITE_DONE)
 		rc = db_fail(db, "record failed login");
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }
 
@@ -337,13 +337,13 @@ db_users_reset_login_attempts(struct db *db, int64_t id)
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	if (sqlite3_prepare_v2(db_handle(db), "UPDATE users SET failed_logins = 0, locked = 0, "
-	    "updated_at = ? WHERE id = ?", -1, &st, NULL) != SQLITE_OK)
+	if (db_prepare(db, "UPDATE users SET failed_logins = 0, locked = 0, "
+	    "updated_at = ? WHERE id = ?", &st) != 0)
 		return db_fail(db, "prepare reset login attempts");
 	sqlite3_bind_int64(st, 1, db_now_ms());
 	sqlite3_bind_int64(st, 2, id);
 	rc = step_one_change(db, st, "reset login attempts");
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }
 
@@ -354,8 +354,8 @@ db_users_totp_step_use(struct db *db, int64_t id, int64_t step)
 	int rc;
 
 	/* One conditional UPDATE, so two logins racing with the same code cannot both win. */
-	if (sqlite3_prepare_v2(db_handle(db), "UPDATE users SET totp_last_step = ? WHERE id = ? AND "
-	    "totp_last_step < ?", -1, &st, NULL) != SQLITE_OK)
+	if (db_prepare(db, "UPDATE users SET totp_last_step = ? WHERE id = ? AND "
+	    "totp_last_step < ?", &st) != 0)
 		return db_fail(db, "prepare totp step");
 	sqlite3_bind_int64(st, 1, step);
 	sqlite3_bind_int64(st, 2, id);
@@ -365,7 +365,7 @@ db_users_totp_step_use(struct db *db, int64_t id, int64_t step)
 	else
 		rc = sqlite3_changes(db_handle(db)) == 1 ? 0 :
 		    err_set(HSMCA_E_AUTH, "this two-factor code was already used; wait for the next one");
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }
 
@@ -376,8 +376,8 @@ db_users_set_totp(struct db *db, int64_t id, const unsigned char *secret, size_t
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	if (sqlite3_prepare_v2(db_handle(db), "UPDATE users SET totp_secret_enc = ?, totp_enabled = ?, "
-	    "updated_at = ? WHERE id = ?", -1, &st, NULL) != SQLITE_OK)
+	if (db_prepare(db, "UPDATE users SET totp_secret_enc = ?, totp_enabled = ?, "
+	    "updated_at = ? WHERE id = ?", &st) != 0)
 		return db_fail(db, "prepare set totp");
 	if (secret != NULL)
 		sqlite3_bind_blob(st, 1, secret, (int)secret_len, SQLITE_STATIC);
@@ -385,7 +385,7 @@ db_users_set_totp(struct db *db, int64_t id, const unsigned char *secret, size_t
 	sqlite3_bind_int64(st, 3, db_now_ms());
 	sqlite3_bind_int64(st, 4, id);
 	rc = step_one_change(db, st, "set totp");
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }
 
@@ -395,11 +395,11 @@ db_users_delete(struct db *db, int64_t id)
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	if (sqlite3_prepare_v2(db_handle(db), "DELETE FROM users WHERE id = ?", -1, &st, NULL) != SQLITE_OK)
+	if (db_prepare(db, "DELETE FROM users WHERE id = ?", &st) != 0)
 		return db_fail(db, "prepare delete user");
 	sqlite3_bind_int64(st, 1, id);
 	rc = step_one_change(db, st, "delete user");
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }
 
@@ -410,13 +410,13 @@ count(struct db *db, const char *sql, int64_t *n_out)
 	int rc = 0;
 
 	*n_out = 0;
-	if (sqlite3_prepare_v2(db_handle(db), sql, -1, &st, NULL) != SQLITE_OK)
+	if (db_prepare(db, sql, &st) != 0)
 		return db_fail(db, "prepare count users");
 	if (sqlite3_step(st) == SQLITE_ROW)
 		*n_out = sqlite3_column_int64(st, 0);
 	else
 		rc = db_fail(db, "count users");
-	sqlite3_finalize(st);
+	db_finalize(db, st);
 	return rc;
 }
 

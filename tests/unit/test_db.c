@@ -356,6 +356,55 @@ test_transactions(void **state)
 	assert_true(db_now_ms() > 1700000000000LL);
 }
 
+/* db_prepare keeps statements per connection: the same SQL comes back reset with no bindings,
+ * a nested use of the same SQL gets its own statement, and a full cache still prepares. */
+static void
+test_statement_cache(void **state)
+{
+	struct fx *fx = *state;
+	static const char sql[] = "SELECT ?1";
+	sqlite3_stmt *a = NULL, *b = NULL, *c = NULL;
+	char dyn[64];
+	int i;
+
+	assert_int_equal(db_prepare(fx->db, sql, &a), 0);
+	assert_int_equal(sqlite3_bind_int(a, 1, 7), SQLITE_OK);
+	assert_int_equal(sqlite3_step(a), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(a, 0), 7);
+	/* a is still stepping: the nested prepare must not hand it out again */
+	assert_int_equal(db_prepare(fx->db, sql, &b), 0);
+	assert_ptr_not_equal(a, b);
+	assert_int_equal(sqlite3_step(b), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_type(b, 0), SQLITE_NULL);
+	db_finalize(fx->db, b);
+	db_finalize(fx->db, a);
+	/* given back: the same statement, reset and with its binding cleared */
+	assert_int_equal(db_prepare(fx->db, sql, &c), 0);
+	assert_ptr_equal(c, a);
+	assert_int_equal(sqlite3_step(c), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_type(c, 0), SQLITE_NULL);
+	db_finalize(fx->db, c);
+	/* many distinct statements (filters build SQL): past the cache's size they are still
+	 * prepared, used and freed (ASan checks nothing is leaked or freed twice) */
+	for (i = 0; i < 700; i++) {
+		snprintf(dyn, sizeof(dyn), "SELECT %d", i);
+		assert_int_equal(db_prepare(fx->db, dyn, &a), 0);
+		assert_int_equal(sqlite3_step(a), SQLITE_ROW);
+		assert_int_equal(sqlite3_column_int(a, 0), i);
+		db_finalize(fx->db, a);
+	}
+	/* an error still reads as one, and leaves nothing behind */
+	assert_int_equal(db_prepare(fx->db, "SELECT FROM nowhere", &a), HSMCA_E_DB);
+	assert_null(a);
+	/* a transaction still commits through the kept BEGIN/COMMIT statements, twice */
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(db_begin(fx->db), 0);
+		assert_true(db_in_transaction(fx->db));
+		assert_int_equal(db_commit(fx->db), 0);
+		assert_false(db_in_transaction(fx->db));
+	}
+}
+
 int
 main(void)
 {
@@ -368,6 +417,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_cert_rows_and_status, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_orders, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_statement_cache, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
