@@ -352,6 +352,23 @@ out:
 	return rc;
 }
 
+/* Builds, signs and stores one CRL of retired key generation g (the CA's due time untouched). */
+static int
+publish_retired_gen(struct hsmca_ctx *ctx, const struct db_ca *ca, const struct ca_gen *g, const char *actor,
+    struct crl_info *info)
+{
+	struct gen_key k;
+	int rc;
+
+	memset(&k, 0, sizeof(k));
+	k.gen = g->gen;
+	k.keyref = g->keyref;
+	if ((rc = x509b_parse_cert(g->cert_der->data, g->cert_der->len, &k.cert)) == 0)
+		rc = publish_gen(ctx, ca, &k, g->key_spec, actor, 0, info);
+	X509_free(k.cert);
+	return rc;
+}
+
 /* The retired generations' CRLs, before the current one's (crl_publish). *cap gets the earliest
  * time one of them must be published again (0: none); a failed one is tried again after
  * CRL_RETRY_MS. Returns the first error; the others are still tried. */
@@ -360,23 +377,17 @@ publish_retired(struct hsmca_ctx *ctx, const struct db_ca *ca, const struct ca_g
     int64_t *cap)
 {
 	struct crl_info ri;
-	struct gen_key k;
 	int64_t now_ms = db_now_ms(), refresh;
 	size_t i;
 	int live, due, rc, first = 0;
 
 	*cap = 0;
 	for (i = 1; i < gens->n; i++) {
-		memset(&k, 0, sizeof(k));
 		rc = retired_state(ctx, ca, &gens->g[i], now_ms, &live, &due, &refresh);
 		if (rc == 0 && live && due) {
-			k.gen = gens->g[i].gen;
-			k.keyref = gens->g[i].keyref;
-			if ((rc = x509b_parse_cert(gens->g[i].cert_der->data, gens->g[i].cert_der->len, &k.cert)) == 0)
-				rc = publish_gen(ctx, ca, &k, gens->g[i].key_spec, actor, 0, &ri);
+			rc = publish_retired_gen(ctx, ca, &gens->g[i], actor, &ri);
 			if (rc == 0)
 				refresh = ri.this_update_ms + (ri.next_update_ms - ri.this_update_ms) / CRL_REFRESH_DIVISOR;
-			X509_free(k.cert);
 		}
 		if (rc != 0) {
 			/* An operator must act (the key is still needed for its CRL): error level. */
@@ -487,6 +498,47 @@ crl_latest(struct hsmca_ctx *ctx, const char *slug, struct db_crl **out)
 		return rc;
 	rc = db_crls_latest(ctx->db, ca->id, 1, out);
 	db_ca_free(ca);
+	return rc;
+}
+
+int
+crl_latest_gen(struct hsmca_ctx *ctx, const struct db_ca *ca, int64_t gen, struct db_crl **out)
+{
+	struct ca_gens gens;
+	const struct ca_gen *g;
+	int64_t refresh;
+	int live = 0, due = 0, rc;
+
+	*out = NULL;
+	memset(&gens, 0, sizeof(gens));
+	if (gen <= 0)
+		gen = ca->key_gen;
+	rc = db_crls_latest_gen(ctx->db, ca->id, gen, 1, out);
+	if (rc != HSMCA_E_NOTFOUND)
+		return rc;
+	err_clear();
+	if (gen == ca->key_gen) {
+		if ((rc = crl_publish(ctx, ca, "system", NULL)) != 0)
+			return rc;
+		return db_crls_latest_gen(ctx->db, ca->id, gen, 1, out);
+	}
+	if (ctx->tok == NULL)
+		return err_set(HSMCA_E_TOKEN, "CRL: the token is not open");
+	if ((rc = ca_gens_read(ctx, ca, &gens)) != 0)
+		goto out;
+	/* Only what crl_publish would keep: a key whose certificates have all expired gets no new CRL,
+	 * so a request naming one costs no signature. */
+	if ((g = ca_gens_find(&gens, gen)) == NULL ||
+	    (rc = retired_state(ctx, ca, g, db_now_ms(), &live, &due, &refresh)) != 0 || !live) {
+		if (rc == 0)
+			rc = err_set(HSMCA_E_NOTFOUND, "key generation %lld of CA %s has no CRL", (long long)gen, ca->slug);
+		goto out;
+	}
+	if ((rc = publish_retired_gen(ctx, ca, g, "system", NULL)) != 0)
+		goto out;
+	rc = db_crls_latest_gen(ctx->db, ca->id, gen, 1, out);
+out:
+	ca_gens_free(&gens);
 	return rc;
 }
 

@@ -69,6 +69,13 @@ int crl_publish_due(struct hsmca_ctx *ctx, int64_t now_ms, size_t *n_published);
 struct db_crl;
 int crl_latest(struct hsmca_ctx *ctx, const char *slug, struct db_crl **out);
 
+/* The newest CRL of key generation gen of ca (0: its current key), with its DER. When there is
+ * none yet and the generation keeps one (the current key; a retired key while a certificate it
+ * issued is unexpired), it is published first: the current key's through crl_publish, a retired
+ * key's alone (the CA's due time untouched). Caller frees *out with db_crl_free().
+ * HSMCA_E_NOTFOUND when the generation has no CRL and gets none; crl_publish's errors. */
+int crl_latest_gen(struct hsmca_ctx *ctx, const struct db_ca *ca, int64_t gen, struct db_crl **out);
+
 /* PEM ("X509 CRL") of a DER CRL, for ?format=pem. Caller frees pem with buf_free. */
 int crl_pem(const struct buf *der, struct buf *pem);
 

@@ -12,7 +12,7 @@
 
 #define CERT_COLUMNS "id, ca_id, serial, subject, issuer, common_name, sans, not_before, not_after, " \
 	"key_algorithm, digest, fingerprint_sha256, source, profile, revoked_at, revocation_reason, " \
-	"keyref, order_id, tags, der, created_at"
+	"keyref, order_id, tags, der, created_at, ca_key_gen"
 
 void
 db_cert_free(struct db_cert *c)
@@ -151,6 +151,7 @@ db_cert_from_row(sqlite3_stmt *st, struct db_cert **out)
 	c->revocation_reason = sqlite3_column_int(st, 15);
 	c->order_id = sqlite3_column_int64(st, 17);
 	c->created_at_ms = sqlite3_column_int64(st, 20);
+	c->ca_key_gen = sqlite3_column_int64(st, 21);
 	if (db_col_strdup(st, 2, &c->serial) != 0 || db_col_strdup(st, 3, &c->subject) != 0 ||
 	    db_col_strdup(st, 4, &c->issuer) != 0 || db_col_strdup(st, 5, &c->common_name) != 0 ||
 	    db_col_strdup(st, 6, &c->sans) != 0 || db_col_strdup(st, 9, &c->key_algorithm) != 0 ||

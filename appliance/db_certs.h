@@ -35,8 +35,8 @@ struct db_cert {
 	char *tags;                 /* JSON array text */
 	struct buf der;
 	int64_t created_at_ms;
-	int64_t ca_key_gen;         /* insert only: generation of the CA key that signed it (db_cas.h
-	                               key_gen); 0: the CA's current one */
+	int64_t ca_key_gen;         /* generation of the CA key that signed it (db_cas.h key_gen);
+	                               on insert, 0 means the CA's current one */
 };
 
 void db_cert_free(struct db_cert *cert);

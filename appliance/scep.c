@@ -785,18 +785,73 @@ out:
 	return rc;
 }
 
+/*
+ * The key generation whose CRL a GetCRL wants. RFC 8894 §3.3.4: the content is the
+ * IssuerAndSerialNumber of the certificate whose status the client wants, and after a rollover
+ * only the CRL of the key that issued it lists it and verifies for it (crl.h). *gen: that
+ * certificate's generation; 0 (the current key) when this CA issued no such serial: the request
+ * still names this CA, and the current key's CRL is the one its newest certificates point to, as
+ * before rollovers existed. HSMCA_E_NOTFOUND when the issuer is not this CA (a rollover keeps the
+ * subject, so the current certificate's serves for every generation).
+ */
+static int
+getcrl_gen(struct scep_state *st, const struct scep_msg *msg, int64_t *gen)
+{
+	X509_NAME *issuer = NULL;
+	X509 *cacert = NULL;
+	ASN1_INTEGER *serial = NULL;
+	struct db_cert *cert = NULL;
+	const unsigned char *p;
+	char hex[64];
+	int rc;
+
+	*gen = 0;
+	p = msg->issuer.data;
+	if ((issuer = d2i_X509_NAME(NULL, &p, (long)msg->issuer.len)) == NULL) {
+		rc = err_set(HSMCA_E_INVALID, "GetCRL: the issuer is not a Name");
+		goto out;
+	}
+	if ((rc = ca_cert_get(st->ca, &cacert)) != 0)
+		goto out;
+	if (X509_NAME_cmp(issuer, X509_get_subject_name(cacert)) != 0) {
+		rc = err_set(HSMCA_E_NOTFOUND, "GetCRL: the issuer is not this CA");
+		goto out;
+	}
+	p = msg->serial.data;
+	if ((serial = d2i_ASN1_INTEGER(NULL, &p, (long)msg->serial.len)) == NULL ||
+	    x509b_serial_hex(serial, hex, sizeof(hex)) != 0) {
+		rc = err_set(HSMCA_E_INVALID, "GetCRL: the serial number is not an INTEGER");
+		goto out;
+	}
+	detail_str(st, "serial", hex);
+	rc = db_certs_get_by_serial(st->ctx->db, hex, &cert);
+	if (rc == HSMCA_E_NOTFOUND) {
+		err_clear();
+		rc = 0;
+	} else if (rc == 0 && cert->ca_id == st->ca->id) {
+		*gen = cert->ca_key_gen;
+	}
+out:
+	ERR_clear_error();
+	db_cert_free(cert);
+	ASN1_INTEGER_free(serial);
+	X509_free(cacert);
+	X509_NAME_free(issuer);
+	return rc;
+}
+
 static int
 op_getcrl(struct scep_state *st, const struct scep_msg *msg, struct scep_response *out)
 {
 	struct db_crl *crl = NULL;
+	int64_t gen = 0;
 	int rc;
 
 	describe_request(st, msg, NULL);
-	rc = crl_latest(st->ctx, st->ca->slug, &crl);
-	if (rc == HSMCA_E_NOTFOUND && (rc = crl_publish(st->ctx, st->ca, "system", NULL)) == 0)
-		rc = crl_latest(st->ctx, st->ca->slug, &crl);
+	if ((rc = getcrl_gen(st, msg, &gen)) == 0)
+		rc = crl_latest_gen(st->ctx, st->ca, gen, &crl);
 	if (rc != 0 || crl->der.len == 0) {
-		rc = reply_failure(st, msg, SCEP_FAIL_BADCERTID, "the CA has no CRL", out);
+		rc = reply_failure(st, msg, SCEP_FAIL_BADCERTID, rc != 0 ? err_msg(rc) : "the CA has no CRL", out);
 		goto out;
 	}
 	rc = reply_success(st, msg, NULL, 0, &crl->der, out);

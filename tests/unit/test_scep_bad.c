@@ -6,7 +6,8 @@
  * transactionID replayed with another key, bad and missing challenges — each answered with a
  * FAILURE CertRep or a 4xx, never a crash, and nothing issued. Also GetCRL, GetCert, and CertPoll
  * after a manual approval. An enrollment's commits: two, naming each other; and a failing
- * certificate commit that leaves a consistent store.
+ * certificate commit that leaves a consistent store. Last, GetCRL after a CA key rollover: the CRL
+ * of the key that issued the certificate named.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,7 +19,9 @@
 
 #include "scep_testutil.h"
 #include "ca_testutil.h"
+#include "revoke_testutil.h"
 #include "ca.h"
+#include "db_certs.h"
 #include "db_scep.h"
 #include "scep.h"
 #include "scep_auth.h"
@@ -125,6 +128,7 @@ post(const struct buf *der, struct scep_response *out)
 struct rep {
 	char status[4], fail[4];
 	int n_certs, n_crls;
+	X509_CRL *crl;            /* the first CRL of a SUCCESS, or NULL; the caller frees it */
 };
 
 static void
@@ -171,6 +175,10 @@ read_rep(const struct scep_response *out, EVP_PKEY *key, X509 *cert, struct rep 
 		assert_non_null(deg);
 		got->n_certs = deg->d.sign->cert != NULL ? sk_X509_num(deg->d.sign->cert) : 0;
 		got->n_crls = deg->d.sign->crl != NULL ? sk_X509_CRL_num(deg->d.sign->crl) : 0;
+		if (got->n_crls > 0) {
+			got->crl = sk_X509_CRL_value(deg->d.sign->crl, 0);
+			X509_CRL_up_ref(got->crl);
+		}
 		PKCS7_free(deg);
 		BIO_free(plain);
 		CMS_ContentInfo_free(env);
@@ -512,6 +520,21 @@ name_der(const X509_NAME *name, struct buf *out)
 	OPENSSL_free(der);
 }
 
+/* IssuerAndSerialNumber (RFC 8894 §3.3.4), the content of GetCRL and GetCert. */
+static void
+issuer_and_serial(const X509_NAME *issuer, const ASN1_INTEGER *serial, struct buf *out)
+{
+	struct buf name = { 0 };
+	unsigned char *der = NULL;
+	int n = i2d_ASN1_INTEGER(serial, &der);
+
+	assert_true(n > 0);
+	name_der(issuer, &name);
+	seq2(name.data, name.len, der, (size_t)n, out);
+	OPENSSL_free(der);
+	buf_free(&name);
+}
+
 /* A GetCRL/GetCert/CertPoll message from client c with inner content. */
 static void
 build_inner(struct client *c, const char *type, const char *txid, const struct buf *inner, struct buf *out)
@@ -529,24 +552,19 @@ static void
 test_getcrl_getcert(void **state)
 {
 	struct client c;
-	struct buf issuer = { 0 }, serial = { 0 }, inner = { 0 }, msg = { 0 };
+	struct buf inner = { 0 }, msg = { 0 };
 	struct scep_response out;
 	struct rep got;
-	unsigned char *der = NULL;
-	int n;
 
 	(void)state;
 	client_new(&c, "crl-reader", secret, "tx-crl", NULL, NULL);
-	name_der(X509_get_subject_name(ca_cert), &issuer);
-	n = i2d_ASN1_INTEGER(X509_get0_serialNumber(ca_cert), &der);
-	assert_int_equal(buf_set(&serial, der, (size_t)n), 0);
-	OPENSSL_free(der);
-	seq2(issuer.data, issuer.len, serial.data, serial.len, &inner);
+	issuer_and_serial(X509_get_subject_name(ca_cert), X509_get0_serialNumber(ca_cert), &inner);
 	build_inner(&c, "22", "tx-getcrl", &inner, &msg);
 	post(&msg, &out);
 	read_rep(&out, c.key, c.cert, &got);
 	assert_string_equal(got.status, "0");
 	assert_int_equal(got.n_crls, 1);
+	X509_CRL_free(got.crl);
 	scep_response_clear(&out);
 	buf_free(&msg);
 	/* GetCert of a serial this CA never issued: badCertId */
@@ -558,8 +576,6 @@ test_getcrl_getcert(void **state)
 	scep_response_clear(&out);
 	buf_free(&msg);
 	buf_free(&inner);
-	buf_free(&issuer);
-	buf_free(&serial);
 	client_free(&c);
 }
 
@@ -619,6 +635,143 @@ test_manual_approval_certpoll(void **state)
 	buf_free(&inner);
 	buf_free(&issuer);
 	buf_free(&subject);
+	client_free(&c);
+}
+
+/* crl is signed by signer's key and names it (AKI keyid = signer's SKI); serial is listed or not. */
+static void
+expect_crl(X509_CRL *crl, X509 *signer, const ASN1_INTEGER *serial, int listed)
+{
+	AUTHORITY_KEYID *aki;
+	X509_REVOKED *entry = NULL;
+
+	assert_non_null(crl);
+	assert_int_equal(X509_CRL_verify(crl, X509_get0_pubkey(signer)), 1);
+	aki = X509_CRL_get_ext_d2i(crl, NID_authority_key_identifier, NULL, NULL);
+	assert_non_null(aki);
+	assert_non_null(aki->keyid);
+	assert_non_null(X509_get0_subject_key_id(signer));
+	assert_int_equal(ASN1_OCTET_STRING_cmp(aki->keyid, X509_get0_subject_key_id(signer)), 0);
+	assert_int_equal(X509_CRL_get0_by_serial(crl, &entry, serial) == 1, listed);
+	AUTHORITY_KEYID_free(aki);
+}
+
+/* A GetCRL from c naming issuer and serial; *got as read_rep leaves it. */
+static void
+getcrl(struct client *c, const X509_NAME *issuer, const ASN1_INTEGER *serial, const char *txid, struct rep *got)
+{
+	struct buf inner = { 0 }, msg = { 0 };
+	struct scep_response out;
+
+	issuer_and_serial(issuer, serial, &inner);
+	build_inner(c, "22", txid, &inner, &msg);
+	post(&msg, &out);
+	read_rep(&out, c->key, c->cert, got);
+	scep_response_clear(&out);
+	buf_free(&msg);
+	buf_free(&inner);
+}
+
+static X509 *
+cert_of(const struct buf *der)
+{
+	X509 *x = NULL;
+
+	assert_int_equal(x509b_parse_cert(der->data, der->len, &x), 0);
+	return x;
+}
+
+static void
+expect_key_gen(int64_t cert_id, int64_t gen)
+{
+	struct db_cert *row = NULL;
+
+	assert_int_equal(db_certs_get_by_id(fx.ctx->db, cert_id, &row), 0);
+	assert_int_equal(row->ca_key_gen, gen);
+	db_cert_free(row);
+}
+
+/*
+ * GetCRL after a CA key rollover (issue #6, RFC 8894 §3.3.4). Naming a certificate of the old key:
+ * the old key's CRL (signed by it, its AKI) listing that certificate, revoked; also when none of
+ * the old key's CRLs is stored (one is published for it). Naming one of the new key, or a serial
+ * the CA never issued: the new key's CRL. Naming another issuer: badCertId. One log row each.
+ * Runs last: it rolls the fixture's CA over (ca, ca_cert and ra_cert change).
+ */
+static void
+test_getcrl_after_rollover(void **state)
+{
+	struct client c;
+	struct issue_result old_leaf, new_leaf;
+	struct db_scep_ca s;
+	struct db_ca *rolled = NULL;
+	EVP_PKEY *key = scept_ec();
+	X509 *old_ca = ca_cert, *old_x, *new_x;
+	const ASN1_INTEGER *old_serial;
+	ASN1_INTEGER *never = ASN1_INTEGER_new();
+	struct rep got;
+	char sql[160];
+
+	(void)state;
+	/* The revocation publishes at once, not batched behind the earlier tests' CRLs. */
+	fx.ctx->cfg.crl_batch_seconds = 0;
+	rv_issue(&fx, ca->slug, key, "old-key-leaf", &old_leaf);
+	assert_int_equal(rv_revoke(&fx, old_leaf.certificate_id, 1, NULL), 0);
+	rv_roll(&fx, ca, &rolled);
+	db_ca_free(ca);
+	ca = rolled;
+	ca_cert = cert_of(&ca->cert_der);
+	assert_int_equal(db_scep_ca_get(fx.ctx->db, ca->id, &s), 0);
+	X509_free(ra_cert);
+	ra_cert = cert_of(&s.ra_cert_der);
+	db_scep_ca_clear(&s);
+	rv_issue(&fx, ca->slug, key, "new-key-leaf", &new_leaf);
+	old_x = cert_of(&old_leaf.cert_der);
+	new_x = cert_of(&new_leaf.cert_der);
+	old_serial = X509_get0_serialNumber(old_x);
+	expect_key_gen(old_leaf.certificate_id, 1);
+	expect_key_gen(new_leaf.certificate_id, 2);
+
+	client_new(&c, "crl-after-roll", secret, "tx-crl-roll", NULL, NULL);
+	getcrl(&c, X509_get_issuer_name(old_x), old_serial, "tx-crl-old", &got);
+	assert_string_equal(got.status, "0");
+	expect_crl(got.crl, old_ca, old_serial, 1);
+	X509_CRL_free(got.crl);
+	snprintf(sql, sizeof(sql), "DELETE FROM crls WHERE ca_id = %lld AND key_gen = 1", (long long)ca->id);
+	rv_exec(&fx, sql);
+	getcrl(&c, X509_get_issuer_name(old_x), old_serial, "tx-crl-old-none", &got);
+	assert_string_equal(got.status, "0");
+	expect_crl(got.crl, old_ca, old_serial, 1);
+	X509_CRL_free(got.crl);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM crls WHERE ca_id = %lld AND key_gen = 1", (long long)ca->id);
+	assert_int_equal(sql_int(sql), 1);
+
+	getcrl(&c, X509_get_issuer_name(new_x), X509_get0_serialNumber(new_x), "tx-crl-new", &got);
+	assert_string_equal(got.status, "0");
+	expect_crl(got.crl, ca_cert, old_serial, 0);
+	X509_CRL_free(got.crl);
+	assert_int_equal(ASN1_INTEGER_set(never, 0x7eadbeef), 1);
+	getcrl(&c, X509_get_subject_name(ca_cert), never, "tx-crl-never", &got);
+	assert_string_equal(got.status, "0");
+	expect_crl(got.crl, ca_cert, old_serial, 0);
+	X509_CRL_free(got.crl);
+
+	getcrl(&c, X509_get_subject_name(c.cert), old_serial, "tx-crl-other", &got);
+	assert_string_equal(got.status, "2");
+	assert_string_equal(got.fail, "4");               /* badCertId */
+	assert_null(got.crl);
+	assert_int_equal(sql_int("SELECT count(*) FROM scep_logs WHERE message_type = 'GetCRL' AND "
+	    "transaction_id LIKE 'tx-crl-%'"), 5);
+	assert_int_equal(sql_int("SELECT count(*) FROM orders WHERE type = 'scep' AND common_name = 'crl-after-roll'"),
+	    0);
+
+	X509_free(old_ca);
+	X509_free(old_x);
+	X509_free(new_x);
+	ASN1_INTEGER_free(never);
+	issue_result_free(&old_leaf);
+	issue_result_free(&new_leaf);
+	EVP_PKEY_free(key);
 	client_free(&c);
 }
 
@@ -686,6 +839,7 @@ main(void)
 		cmocka_unit_test(test_getcrl_getcert),
 		cmocka_unit_test(test_manual_approval_certpoll),
 		cmocka_unit_test(test_http_level),
+		cmocka_unit_test(test_getcrl_after_rollover),   /* last: rolls the CA over */
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
