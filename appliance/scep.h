@@ -9,13 +9,16 @@
  * PKIOperation (POST body of any content type, or GET message= in base64, URL-encoded or not,
  * bounded by cfg.max_scep_body_bytes before decoding), GetNextCACert (RFC 8894 §4.7, while a
  * rollover is pending: ca_rollover.h; 404 otherwise).
- * PKIOperation message types: PKCSReq, RenewalReq, CertPoll, GetCert, GetCRL.
+ * PKIOperation message types: PKCSReq, RenewalReq, CertPoll, GetCert, GetCRL. GetCRL answers with
+ * the CRL of the CA key generation that issued the certificate its IssuerAndSerialNumber names
+ * (crl_latest_gen; the current key's for a serial this CA never issued).
  *
  * Answers (one table, in scep.c): a request we cannot address a CertRep to (no transactionID or
  * senderNonce could be read) is HTTP 400; everything else is HTTP 200 with a CertRep signed by
  * the CA's RA: SUCCESS, PENDING (manual approval), or FAILURE with failInfo: badMessageCheck
  * (signature, envelope), badAlg, badTime, badRequest (authentication, policy, a transactionID
- * replayed with another key, an unknown message type), badCertId (CertPoll/GetCert of nothing).
+ * replayed with another key, an unknown message type), badCertId (CertPoll/GetCert of nothing,
+ * GetCRL naming another issuer or finding no CRL).
  * HTTP Basic credentials that name no entry, a disabled one, or carry a wrong secret: HTTP 401.
  * Every exchange writes one scep_logs row; every PKCSReq/RenewalReq that reaches issuance is an
  * order of type "scep" (issue.h).
