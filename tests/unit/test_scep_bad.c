@@ -695,7 +695,8 @@ expect_key_gen(int64_t cert_id, int64_t gen)
  * GetCRL after a CA key rollover (issue #6, RFC 8894 §3.3.4). Naming a certificate of the old key:
  * the old key's CRL (signed by it, its AKI) listing that certificate, revoked; also when none of
  * the old key's CRLs is stored (one is published for it). Naming one of the new key, or a serial
- * the CA never issued: the new key's CRL. Naming another issuer: badCertId. One log row each.
+ * the CA never issued: the new key's CRL. Naming another issuer, or an old key whose certificates
+ * have all expired and which has no CRL left: badCertId. One log row each.
  * Runs last: it rolls the fixture's CA over (ca, ca_cert and ra_cert change).
  */
 static void
@@ -760,8 +761,21 @@ test_getcrl_after_rollover(void **state)
 	assert_string_equal(got.status, "2");
 	assert_string_equal(got.fail, "4");               /* badCertId */
 	assert_null(got.crl);
+	/* Everything the old key issued has expired and its CRLs are gone: it gets no new CRL (no
+	 * signature per request), and the client is told so. */
+	snprintf(sql, sizeof(sql), "UPDATE certificates SET not_after = 0 WHERE ca_id = %lld AND ca_key_gen = 1",
+	    (long long)ca->id);
+	rv_exec(&fx, sql);
+	snprintf(sql, sizeof(sql), "DELETE FROM crls WHERE ca_id = %lld AND key_gen = 1", (long long)ca->id);
+	rv_exec(&fx, sql);
+	getcrl(&c, X509_get_issuer_name(old_x), old_serial, "tx-crl-old-expired", &got);
+	assert_string_equal(got.status, "2");
+	assert_string_equal(got.fail, "4");
+	assert_null(got.crl);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM crls WHERE ca_id = %lld AND key_gen = 1", (long long)ca->id);
+	assert_int_equal(sql_int(sql), 0);
 	assert_int_equal(sql_int("SELECT count(*) FROM scep_logs WHERE message_type = 'GetCRL' AND "
-	    "transaction_id LIKE 'tx-crl-%'"), 5);
+	    "transaction_id LIKE 'tx-crl-%'"), 6);
 	assert_int_equal(sql_int("SELECT count(*) FROM orders WHERE type = 'scep' AND common_name = 'crl-after-roll'"),
 	    0);
 
