@@ -41,6 +41,7 @@ struct db {
 	struct db_stmt_slot stmts[DB_STMT_SLOTS];
 	int n_stmts;
 	int writing;             /* this connection holds the process's writer turn */
+	int unsynced;            /* synchronous=NORMAL set by db_begin_unsynced, not yet restored */
 };
 
 /*
@@ -607,8 +608,9 @@ db_run(struct db *db, const char *sql, const char *what)
 	return db_step_done(db, st, what);
 }
 
-int
-db_begin(struct db *db)
+/* Takes the writer turn and opens the write transaction. */
+static int
+begin_tx(struct db *db)
 {
 	int rc;
 
@@ -624,6 +626,45 @@ db_begin(struct db *db)
 	return rc;
 }
 
+/* Back to synchronous=FULL after an unsynced transaction. A pragma takes effect when it is
+ * compiled, so it goes through sqlite3_exec, never the statement cache. On failure the flag
+ * stays, and db_begin refuses to start a transaction until the restore works. */
+static int
+restore_sync(struct db *db)
+{
+	if (!db->unsynced)
+		return 0;
+	if (db_exec(db, "PRAGMA synchronous=FULL", "restore synchronous=FULL") != 0)
+		return HSMCA_E_DB;
+	db->unsynced = 0;
+	return 0;
+}
+
+int
+db_begin(struct db *db)
+{
+	int rc;
+
+	if (!db->writing && (rc = restore_sync(db)) != 0)
+		return rc;
+	return begin_tx(db);
+}
+
+int
+db_begin_unsynced(struct db *db)
+{
+	int rc;
+
+	if (db->writing)
+		return err_set(HSMCA_E_INTERNAL, "database: begin transaction: one is already open");
+	if ((rc = db_exec(db, "PRAGMA synchronous=NORMAL", "set synchronous=NORMAL")) != 0)
+		return rc;
+	db->unsynced = 1;
+	if ((rc = begin_tx(db)) != 0)
+		(void)restore_sync(db);
+	return rc;
+}
+
 int
 db_commit(struct db *db)
 {
@@ -634,6 +675,7 @@ db_commit(struct db *db)
 	if (rc != 0 && !sqlite3_get_autocommit(db->h))
 		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
 	writer_release(db);
+	(void)restore_sync(db);        /* committed either way; db_begin insists on the restore */
 	return rc;
 }
 
@@ -645,6 +687,7 @@ db_rollback(struct db *db)
 	if (!sqlite3_get_autocommit(db->h))
 		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
 	writer_release(db);
+	(void)restore_sync(db);
 }
 
 int

@@ -26,6 +26,14 @@ int db_begin(struct db *db);
 int db_commit(struct db *db);
 void db_rollback(struct db *db);
 
+/* BEGIN IMMEDIATE for a transaction whose COMMIT does not wait for the disk (synchronous=NORMAL
+ * for this one transaction): a power cut may lose it, never corrupt it, and the next synced
+ * commit by any connection makes it durable too (one fsync of the WAL covers every frame before
+ * it). Only for a record that must exist before a step but that nobody is told about until a
+ * later synced commit: the order opened before a certificate is signed, whose certificate is
+ * then committed synced before it is returned. db_commit/db_rollback restore FULL. */
+int db_begin_unsynced(struct db *db);
+
 /* 1 when a transaction is open on this connection (audit rows insist on one). */
 int db_in_transaction(struct db *db);
 

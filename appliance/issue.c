@@ -428,7 +428,9 @@ out:
 	return rc;
 }
 
-/* Steps 2-5 in issue_from_csr's order: the order in its own commit, then the rest. */
+/* Steps 2-5 in issue_from_csr's order: the order in its own commit, then the rest. The order's
+ * commit does not wait for the disk: the certificate's commit (or the failure's) is synced and
+ * comes before any answer, and makes the order durable with it. */
 static int
 issue_run(struct hsmca_ctx *ctx, struct issue_job *job, struct issue_result *res)
 {
@@ -437,7 +439,7 @@ issue_run(struct hsmca_ctx *ctx, struct issue_job *job, struct issue_result *res
 	int64_t order_id;
 	int rc;
 
-	if ((rc = db_begin(ctx->db)) != 0)
+	if ((rc = db_begin_unsynced(ctx->db)) != 0)
 		return rc;
 	if ((rc = issue_job_open(ctx, job, &order_id)) != 0 || (rc = db_commit(ctx->db)) != 0) {
 		db_rollback(ctx->db);

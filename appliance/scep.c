@@ -640,8 +640,11 @@ op_enroll(struct scep_state *st, const struct scep_msg *msg, struct scep_respons
 		if ((prep_rc = issue_job_new(st->ctx, &ireq, &job)) != 0)
 			snprintf(prep_error, sizeof(prep_error), "%s", err_msg(prep_rc));
 	}
-	/* Commit (1); a refused challenge use leaves the transaction "failed" in the same commit. */
-	if ((rc = db_begin(db)) != 0) {
+	/* Commit (1); a refused challenge use leaves the transaction "failed" in the same commit.
+	 * Without manual approval it need not wait for the disk (db_begin_unsynced): nobody is
+	 * told anything until the certificate's commit, which is synced and makes this one durable
+	 * too. A PENDING answer does promise the client a record, so manual approval syncs. */
+	if ((rc = manual ? db_begin(db) : db_begin_unsynced(db)) != 0) {
 		rc = reply_failure(st, msg, SCEP_FAIL_BADREQUEST, err_msg(rc), out);
 		goto out;
 	}

@@ -405,6 +405,41 @@ test_statement_cache(void **state)
 	}
 }
 
+static int
+synchronous_level(struct db *db)
+{
+	sqlite3_stmt *st = NULL;
+	int level = -1;
+
+	assert_int_equal(sqlite3_prepare_v2(db_handle(db), "PRAGMA synchronous", -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		level = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return level;
+}
+
+/* db_begin_unsynced: NORMAL for that one transaction only; FULL again after its commit or its
+ * rollback, and for a plain db_begin; nesting is refused. */
+static void
+test_unsynced_transaction(void **state)
+{
+	struct fx *fx = *state;
+
+	assert_int_equal(synchronous_level(fx->db), 2);
+	assert_int_equal(db_begin_unsynced(fx->db), 0);
+	assert_int_equal(synchronous_level(fx->db), 1);
+	assert_int_equal(db_begin(fx->db), HSMCA_E_INTERNAL);
+	assert_int_equal(db_begin_unsynced(fx->db), HSMCA_E_INTERNAL);
+	assert_int_equal(db_commit(fx->db), 0);
+	assert_int_equal(synchronous_level(fx->db), 2);
+	assert_int_equal(db_begin_unsynced(fx->db), 0);
+	db_rollback(fx->db);
+	assert_int_equal(synchronous_level(fx->db), 2);
+	assert_int_equal(db_begin(fx->db), 0);
+	assert_int_equal(synchronous_level(fx->db), 2);
+	assert_int_equal(db_commit(fx->db), 0);
+}
+
 int
 main(void)
 {
@@ -418,6 +453,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_orders, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_statement_cache, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unsynced_transaction, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
