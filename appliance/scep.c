@@ -253,12 +253,14 @@ decrypt_cb(void *arg, const uint8_t *env, size_t env_len, struct buf *content)
 	return rc;
 }
 
-/* Lowercase hex SHA-256 of a public key's SubjectPublicKeyInfo. */
+/* Lowercase hex SHA-256 of a public key's SubjectPublicKeyInfo, as the client encoded it.
+ * i2d_X509_PUBKEY writes the parsed structure back; i2d_PUBKEY would re-encode the key through
+ * OpenSSL 3's encoder machinery, which costs more than the rest of this function by far. */
 static int
-key_hash(EVP_PKEY *pk, char out[X509B_SHA256_HEX])
+key_hash(X509_PUBKEY *xpk, char out[X509B_SHA256_HEX])
 {
 	unsigned char *der = NULL;
-	int n = i2d_PUBKEY(pk, &der), rc;
+	int n = xpk != NULL ? i2d_X509_PUBKEY(xpk, &der) : -1, rc;
 
 	if (n <= 0) {
 		ERR_clear_error();
@@ -292,7 +294,7 @@ signer_key_hash(const struct scep_msg *msg, char out[X509B_SHA256_HEX])
 
 	if ((rc = signer_x509(msg, &x)) != 0)
 		return rc;
-	rc = key_hash(X509_get0_pubkey(x), out);
+	rc = key_hash(X509_get_X509_PUBKEY(x), out);
 	X509_free(x);
 	return rc;
 }
@@ -616,7 +618,7 @@ op_enroll(struct scep_state *st, const struct scep_msg *msg, struct scep_respons
 		goto out;
 	}
 	describe_request(st, msg, csr);
-	if ((rc = key_hash(X509_REQ_get0_pubkey(csr->req), khash)) != 0) {
+	if ((rc = key_hash(X509_REQ_get_X509_PUBKEY(csr->req), khash)) != 0) {
 		rc = reply_failure(st, msg, SCEP_FAIL_BADREQUEST, err_msg(rc), out);
 		goto out;
 	}
