@@ -140,6 +140,15 @@ ca_cert_get(const struct db_ca *ca, X509 **out)
 	return 0;
 }
 
+int
+ca_key_error(const struct db_ca *ca, const char *keyref, int rc)
+{
+	if (rc != HSMCA_E_NOTFOUND)
+		return rc;
+	return err_set(HSMCA_E_CONFLICT, "CA '%s': its private key (%s) is not on the token; restore the key or "
+	    "delete the CA", ca->slug, keyref);
+}
+
 /* TBS DER of cert, signed by the token with keyref (timed for the metrics). */
 static int
 ca_token_sign(struct tok *tok, const char *keyref, const char *key_spec, X509 *cert, struct buf *tbs,
@@ -465,7 +474,8 @@ ca_create(struct hsmca_ctx *ctx, const struct ca_create_req *req, int is_root, s
 	if (is_root)
 		rc = ca_sign(ctx->tok, keyref, tok_key_spec_name(spec), tbs, pub, &der, &cert);
 	else
-		rc = ca_sign(ctx->tok, parent->keyref, parent->key_spec, tbs, X509_get0_pubkey(parent_cert), &der, &cert);
+		rc = ca_key_error(parent, parent->keyref, ca_sign(ctx->tok, parent->keyref, parent->key_spec, tbs,
+		    X509_get0_pubkey(parent_cert), &der, &cert));
 	if (rc != 0)
 		goto out;
 

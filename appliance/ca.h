@@ -116,6 +116,15 @@ int ca_cert_get(const struct db_ca *ca, X509 **out);
 int ca_add_ca_extensions(X509 *tbs, long pathlen, const char *base_url, const struct db_ca *parent,
     X509 *parent_cert);
 
+/*
+ * rc of a token operation with a key of ca (keyref: its current key, or a key generation a
+ * rollover retired). HSMCA_E_NOTFOUND, the key is not on the token (deleted behind the
+ * appliance's back), becomes HSMCA_E_CONFLICT with a detail naming the CA and the key: retrying
+ * cannot help, an administrator must restore the key or delete the CA. Every other code,
+ * genuine token failures included, is returned unchanged with its detail.
+ */
+int ca_key_error(const struct db_ca *ca, const char *keyref, int rc);
+
 /* Shared with issue.c. Takes cert's TBS DER (placeholder algorithm for key_spec), has the token
  * sign it with keyref, parses the result and checks its signature with verify_key (the issuer's
  * public key), so a token fault never yields a certificate that does not verify.

@@ -1,7 +1,8 @@
 /*
  * crl.c: CRL publication (see crl.h).
  *
- * May call: crl_der.h (encoding), db_crls.h / db_revocation.h (SQL), tok.h (signing), audit.h.
+ * May call: crl_der.h (encoding), db_crls.h / db_revocation.h (SQL), tok.h (signing), audit.h,
+ * ca.h (ca_key_error: a CA key gone from the token).
  * Must never: build an X509_CRL (memory), or hold the database write lock while streaming and
  * signing: the entries are read in a read transaction (WAL readers block nobody), signed outside
  * any transaction, and only the final store takes the write lock, briefly.
@@ -18,6 +19,7 @@
 #include <openssl/x509v3.h>
 
 #include "audit.h"
+#include "ca.h"
 #include "ca_rollover.h"
 #include "crl.h"
 #include "crl_der.h"
@@ -206,8 +208,10 @@ build_once(struct hsmca_ctx *ctx, const struct db_ca *ca, const struct gen_key *
 		goto out;
 	if ((rc = crl_der_tbs(w, &tbs, &tbs_len)) != 0)
 		goto out;
-	if ((rc = tok_sign_data(ctx->tok, k->keyref, tbs, tbs_len, &sig, &token_alg)) != 0)
+	if ((rc = tok_sign_data(ctx->tok, k->keyref, tbs, tbs_len, &sig, &token_alg)) != 0) {
+		rc = ca_key_error(ca, k->keyref, rc);
 		goto out;
+	}
 	if (token_alg.len != algid->len || memcmp(token_alg.data, algid->data, algid->len) != 0) {
 		*rebuild_with = token_alg;
 		token_alg.data = NULL;

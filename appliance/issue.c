@@ -335,8 +335,11 @@ issue_job_sign(struct hsmca_ctx *ctx, struct issue_job *job, const struct buf **
 	    job->not_before, job->not_after, X509_REQ_get_X509_PUBKEY(job->csr->req), &job->tbs);
 	if (rc != 0 || (rc = issue_extensions(ctx, job, job->tbs)) != 0)
 		goto out;
-	if ((rc = ca_sign_der(ctx->tok, job->ca->keyref, job->ca->key_spec, job->tbs, X509_get0_pubkey(job->ca_cert),
-	    &job->der, job->digest, sizeof(job->digest))) != 0)
+	rc = ca_sign_der(ctx->tok, job->ca->keyref, job->ca->key_spec, job->tbs, X509_get0_pubkey(job->ca_cert),
+	    &job->der, job->digest, sizeof(job->digest));
+	/* A CA key gone from the token is the administrator's to fix, not the requester's to retry:
+	 * 409 with the CA's name, and the order fails with that reason. */
+	if ((rc = ca_key_error(job->ca, job->ca->keyref, rc)) != 0)
 		goto out;
 	*cert_der = &job->der;
 	*serial = job->serial;

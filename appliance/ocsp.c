@@ -368,8 +368,10 @@ signed_response(struct hsmca_ctx *ctx, const struct db_ca *ca, const struct ocsp
 		rc = err_set(HSMCA_E_TOKEN, "OCSP: the token is not open");
 		goto out;
 	}
-	if ((rc = tok_sign_data(ctx->tok, s.g->keyref, rd.data, rd.len, &sig, &alg)) != 0)
+	if ((rc = tok_sign_data(ctx->tok, s.g->keyref, rd.data, rd.len, &sig, &alg)) != 0) {
+		rc = ca_key_error(ca, s.g->keyref, rc);
 		goto out;
+	}
 	/* BasicOCSPResponse ::= SEQUENCE { tbsResponseData, signatureAlgorithm, signature BIT STRING,
 	 * certs [0] EXPLICIT SEQUENCE OF Certificate }. The CA signs for itself, so certs is optional
 	 * (4.2.2.2), but clients that only hold a trust store (openssl ocsp -CAfile, without -issuer)

@@ -88,6 +88,12 @@ pfx_export(struct hsmca_ctx *ctx, int64_t cert_id, const char *actor, const char
 		    cert->serial);
 		goto out;
 	}
+	/* The certificate exists; its key was deleted from the token behind the appliance's back. */
+	if (rc == HSMCA_E_NOTFOUND) {
+		rc = err_set(HSMCA_E_CONFLICT, "no PFX for certificate %s: its private key (%s) is not on the token",
+		    cert->serial, cert->keyref);
+		goto out;
+	}
 	if (rc != 0)
 		goto out;
 	snprintf(details, sizeof(details), "{\"certificate_id\":%lld,\"legacy\":%s}", (long long)cert_id,

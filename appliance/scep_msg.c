@@ -714,10 +714,15 @@ scep_msg_parse(const uint8_t *der, size_t len, const struct scep_keyops *ops, ti
 		rc = reject(msg, SCEP_FAIL_BADREQUEST, "no key to open the envelope");
 		goto out;
 	}
-	if (ops->decrypt(ops->arg, env, (size_t)env_len, &msg->content) != 0) {
+	if ((rc = ops->decrypt(ops->arg, env, (size_t)env_len, &msg->content)) != 0) {
 		buf_free(&msg->content);
-		rc = reject(msg, SCEP_FAIL_BADMESSAGECHECK,
-		    "envelope does not decrypt with our key (RFC 8894 §3.2.2)");
+		/* Anything but HSMCA_E_INVALID is our side, not the client's envelope (the RA key gone
+		 * from the token, the token down): the client still hears badMessageCheck, the log
+		 * keeps the key's own reason. */
+		msg->fail = SCEP_FAIL_BADMESSAGECHECK;
+		if (rc == HSMCA_E_INVALID)
+			rc = reject(msg, SCEP_FAIL_BADMESSAGECHECK,
+			    "envelope does not decrypt with our key (RFC 8894 §3.2.2)");
 		goto out;
 	}
 	if (msg->content.len == 0 || msg->content.len > SCEP_MSG_MAX_BYTES) {

@@ -63,7 +63,9 @@ enum scep_status {
  * The private-key side. decrypt() receives the DER ContentInfo(EnvelopedData) exactly as the
  * client signed it and returns the decrypted content (caller of decrypt frees with buf_free).
  * It returns 0 or a negative HSMCA_E_*; any failure is reported to the client as
- * badMessageCheck. The implementation must refuse an envelope not addressed to its key.
+ * badMessageCheck. HSMCA_E_INVALID means the envelope is at fault (scep_msg_parse's own detail);
+ * any other code keeps decrypt's detail (our key is unusable, e.g. gone from the token). The
+ * implementation must refuse an envelope not addressed to its key.
  */
 struct scep_keyops {
 	int (*decrypt)(void *arg, const uint8_t *env_der, size_t env_len, struct buf *content);

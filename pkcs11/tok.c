@@ -225,7 +225,7 @@ tok_delete_key(struct tok *tok, const char *keyref)
 	if ((rc = tok_find_objects(tok, s, CKO_PRIVATE_KEY, u.id, u.id_len, objs, 1, &n)) != 0)
 		goto out;
 	if (n == 0) {
-		rc = err_set(HSMCA_E_NOTFOUND, "no private key %s in token %s", keyref, tok->label);
+		rc = tok_err_no_key(tok, keyref);
 		goto out;
 	}
 	/* Certificate and public key first, the private key last: a failure half-way leaves the

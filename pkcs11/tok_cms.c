@@ -176,6 +176,8 @@ tok_sign_cms(struct tok *tok, const char *keyref, const struct buf *signer_cert_
 out:
 	if (rc != 0)
 		err_drain_openssl();
+	if (rc == HSMCA_E_TOKEN)
+		rc = tok_pkey_failed(tok, keyref, rc);
 	OPENSSL_free(der);
 	BIO_free(in);
 	ASN1_OBJECT_free(obj);
@@ -229,6 +231,9 @@ tok_decrypt_cms(struct tok *tok, const char *keyref, const struct buf *recipient
 	 * rather than answering with a random key when it does not decrypt. */
 	if (CMS_decrypt(cms, pkey, cert, NULL, out, CMS_BINARY) != 1) {
 		rc = err_set(HSMCA_E_INVALID, "tok_decrypt_cms: the envelope does not decrypt with %s", keyref);
+		/* The client's fault, unless the key itself has gone from the token. */
+		err_drain_openssl();
+		rc = tok_pkey_failed(tok, keyref, rc);
 		goto out;
 	}
 	n = BIO_get_mem_data(out, &data);

@@ -215,6 +215,8 @@ tok_make_csr(struct tok *tok, const char *keyref, const char *subject, const cha
 	}
 	if (EVP_DigestSignInit(md, NULL, tok_digest_for(spec), NULL, priv) != 1 || X509_REQ_sign_ctx(req, md) <= 0) {
 		rc = err_set(HSMCA_E_TOKEN, "signing the CSR with %s failed", keyref);
+		err_drain_openssl();
+		rc = tok_pkey_failed(tok, keyref, rc);
 		goto out;
 	}
 	if ((len = i2d_X509_REQ(req, &der)) <= 0)

@@ -181,7 +181,7 @@ tok_export_pkcs12(struct tok *tok, const char *keyref, const struct buf *cert_de
 		goto out;
 	rc = tok_find_object(tok, s, CKO_PRIVATE_KEY, u.id, u.id_len, &obj);
 	if (rc == HSMCA_E_NOTFOUND)
-		rc = err_set(HSMCA_E_NOTFOUND, "no private key %s in token %s", keyref, tok->label);
+		rc = tok_err_no_key(tok, keyref);
 	if (rc != 0)
 		goto out;
 	/* The token's word, not the database's: CKA_EXTRACTABLE can only go from TRUE to FALSE. */

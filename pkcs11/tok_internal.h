@@ -115,6 +115,10 @@ int tok_keyref_parse(struct tok *tok, const char *keyref, struct tok_uri *u);
 int tok_keyref_make(struct tok *tok, const uint8_t *id, size_t id_len, const char *label,
     char **keyref);
 
+/* Records the detail "no private key <keyref> in token <label>" and returns HSMCA_E_NOTFOUND: the
+ * one wording callers outside pkcs11/ may rely on for a key that is not on the token. */
+int tok_err_no_key(struct tok *tok, const char *keyref);
+
 /* The first object of class cls with CKA_ID id. HSMCA_E_NOTFOUND when there is none. */
 int tok_find_object(struct tok *tok, CK_SESSION_HANDLE s, CK_OBJECT_CLASS cls, const uint8_t *id,
     size_t id_len, CK_OBJECT_HANDLE *obj);
@@ -167,6 +171,17 @@ int tok_pkey_get_spec(struct tok *tok, const char *keyref, EVP_PKEY **pkey, enum
 
 /* Drops id from the key cache (before the objects are destroyed). The caller holds key_lock. */
 void tok_cache_forget(struct tok *tok, const uint8_t *id, size_t id_len);
+
+/*
+ * For an operation with tok_pkey_get's EVP_PKEY of keyref that failed with rc. A cached EVP_PKEY
+ * outlives its object when the key is deleted behind the appliance's back (pkcs11-tool
+ * --delete-object): every signature with it then fails as if the token were broken. This asks
+ * the token whether the private key is still there. Gone: the key leaves the cache and the result
+ * is HSMCA_E_NOTFOUND (tok_err_no_key). The token cannot answer: the probe's own error. Still
+ * there: rc, detail untouched. Call it after draining OpenSSL's queue, so that its detail is the
+ * last word.
+ */
+int tok_pkey_failed(struct tok *tok, const char *keyref, int rc);
 
 /* --- tok_keygen.c: the attribute policy --- */
 

@@ -40,6 +40,12 @@ tok_ec_params(enum tok_key_spec spec, size_t *len)
 }
 
 int
+tok_err_no_key(struct tok *tok, const char *keyref)
+{
+	return err_set(HSMCA_E_NOTFOUND, "no private key %s in token %s", keyref, tok->label);
+}
+
+int
 tok_keyref_parse(struct tok *tok, const char *keyref, struct tok_uri *u)
 {
 	int rc;
@@ -358,7 +364,7 @@ tok_key_attrs(struct tok *tok, const char *keyref, struct tok_key_attrs *a)
 		return rc;
 	rc = tok_find_object(tok, s, CKO_PRIVATE_KEY, u.id, u.id_len, &obj);
 	if (rc == HSMCA_E_NOTFOUND)
-		rc = err_set(HSMCA_E_NOTFOUND, "no private key %s in token %s", keyref, tok->label);
+		rc = tok_err_no_key(tok, keyref);
 	for (i = 0; rc == 0 && i < sizeof(types) / sizeof(types[0]); i++)
 		rc = tok_attr_bool(tok, s, obj, types[i], dst[i]);
 	tok_session_put(tok, s);

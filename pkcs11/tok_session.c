@@ -667,7 +667,7 @@ tok_pkey_get_spec(struct tok *tok, const char *keyref, EVP_PKEY **pkey, enum tok
 	 * libp11's list keeps keys deleted behind its back. */
 	rc = tok_find_object(tok, s, CKO_PRIVATE_KEY, u.id, u.id_len, &obj);
 	if (rc == HSMCA_E_NOTFOUND)
-		rc = err_set(HSMCA_E_NOTFOUND, "no private key %s in token %s", keyref, tok->label);
+		rc = tok_err_no_key(tok, keyref);
 	if (rc != 0 || (rc = tok_spec_of_object(tok, s, obj, &sp)) != 0)
 		goto out;
 	if ((rc = libp11_key(tok, u.id, u.id_len, &pk)) != 0)
@@ -701,4 +701,30 @@ int
 tok_pkey_get(struct tok *tok, const char *keyref, EVP_PKEY **pkey)
 {
 	return tok_pkey_get_spec(tok, keyref, pkey, NULL);
+}
+
+int
+tok_pkey_failed(struct tok *tok, const char *keyref, int rc)
+{
+	struct tok_uri u;
+	CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
+	CK_OBJECT_HANDLE obj;
+	int found;
+
+	/* The failed operation parsed keyref already; this cannot fail but must not hide rc. */
+	if (tok_uri_parse(keyref, &u) != 0)
+		return rc;
+	if ((found = tok_session_get(tok, &s)) != 0)
+		return found;
+	/* Session, then key_lock (lock order); under key_lock so that the answer and the eviction
+	 * cannot straddle a tok_pkey_get loading the key. */
+	pthread_mutex_lock(&tok->key_lock);
+	found = tok_find_object(tok, s, CKO_PRIVATE_KEY, u.id, u.id_len, &obj);
+	if (found == HSMCA_E_NOTFOUND)
+		tok_cache_forget(tok, u.id, u.id_len);
+	pthread_mutex_unlock(&tok->key_lock);
+	tok_session_put(tok, s);
+	if (found == HSMCA_E_NOTFOUND)
+		return tok_err_no_key(tok, keyref);
+	return found != 0 ? found : rc;
 }

@@ -328,6 +328,8 @@ tok_sign_certificate(struct tok *tok, const char *keyref, const uint8_t *tbs, si
 	}
 	rc = buf_set(cert_der, der, (size_t)len);
 out:
+	if (rc == HSMCA_E_TOKEN)
+		rc = tok_pkey_failed(tok, keyref, rc);
 	buf_free(&want);
 	OPENSSL_free(der);
 	EVP_MD_CTX_free(md);
@@ -370,6 +372,8 @@ tok_sign_crl(struct tok *tok, const char *keyref, const uint8_t *tbs, size_t tbs
 	}
 	rc = buf_set(crl_der, der, (size_t)len);
 out:
+	if (rc == HSMCA_E_TOKEN)
+		rc = tok_pkey_failed(tok, keyref, rc);
 	OPENSSL_free(der);
 	EVP_MD_CTX_free(md);
 	X509_CRL_free(crl);
@@ -400,6 +404,8 @@ tok_sign_data(struct tok *tok, const char *keyref, const uint8_t *data, size_t d
 	}
 	rc = 0;
 out:
+	if (rc == HSMCA_E_TOKEN)
+		rc = tok_pkey_failed(tok, keyref, rc);
 	OPENSSL_free(s);
 	EVP_MD_CTX_free(md);
 	return rc;

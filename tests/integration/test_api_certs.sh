@@ -4,7 +4,9 @@
 # generation (key exportable on the token); detail fields; PEM download; audit events; list
 # filters (source, status, ca, expiring_within_days, q, tag) and keyset pagination; orders list
 # and detail (a failed order shows its error and request); bad input of every class leaves every
-# row count unchanged.
+# row count unchanged; a CA whose key was deleted from the token by hand refuses issuance and CRL
+# publication with 409 naming it (not a retryable 503), issues nothing, fails the order with that
+# reason, while another CA on the token still issues.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/api_lib.sh"
 S=$T/state
@@ -265,6 +267,58 @@ bad POST /api/v1/csr '{"keyref":"/etc/passwd","subject":"CN=x"}' 400
 [ "$(db "SELECT count(*) FROM certificates")" = "$N_CERTS" ] || fail "certificates table changed"
 api GET /api/v1/keys "" "$ADMIN"
 [ "$(jget 'len(j["items"])')" = "$N_KEYS" ] || fail "a refused request left a key on the token: $BODY"
+
+step "a CA key deleted from the token behind the appliance's back: 409 naming the CA, nothing issued"
+# certs-issuing has signed already, so the daemon holds its key: the first request meets that
+# stale key, the second finds none. Neither is the token's fault, so neither may be a 503.
+KEYREF=$(db "SELECT keyref FROM cas WHERE id=$INT_ID")
+KEY_ID=$(python3 -c 'import re, sys, urllib.parse
+print(urllib.parse.unquote_to_bytes(re.search(r"id=([^;]*)", sys.argv[1]).group(1)).hex())' "$KEYREF")
+pkcs11 "$S" --delete-object --type privkey --id "$KEY_ID" >/dev/null || fail "pkcs11-tool could not delete the CA key"
+pkcs11 "$S" --list-objects --type privkey | grep -q "ca-certs-issuing" && fail "the CA key is still on the token"
+PIN=$(cat "$S/pin")
+# key_gone WHAT: the last answer is 409 conflict whose message names certs-issuing and its key.
+key_gone() {
+	expect 409 conflict
+	local msg
+	msg=$(jget 'j["error"]["message"]')
+	case "$msg" in
+	"CA 'certs-issuing': its private key ("*"object=ca-certs-issuing"*") is not on the token; restore the key or delete the CA.") ;;
+	*) fail "$1: unclear refusal: $BODY" ;;
+	esac
+	case "$msg" in *"$PIN"*) fail "$1: the answer holds the PIN" ;; esac
+}
+N_CERTS=$(db "SELECT count(*) FROM certificates")
+N_CRLS=$(db "SELECT count(*) FROM crls WHERE ca_id=$INT_ID")
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null -out "$T/lost.csr" \
+	-subj "/CN=lost.example.test" 2>/dev/null
+for i in 1 2; do
+	api POST /api/v1/certificates "$(csr_body "$T/lost.csr" certs-issuing)" "$ADMIN"
+	key_gone "issuance $i"
+done
+# Server-side key generation: the same refusal, and the endpoint key made for it is gone again.
+api POST /api/v1/certificates '{"ca":"certs-issuing","key":"ec-256","subject":"CN=lost-gen.example.test"}' "$ADMIN"
+key_gone "issuance with a token key"
+[ "$(db "SELECT count(*) FROM certificates")" = "$N_CERTS" ] || fail "a certificate was stored without the CA key"
+[ "$(db "SELECT count(*) FROM orders WHERE common_name IN ('lost.example.test','lost-gen.example.test') AND status='failed' AND error LIKE 'CA ''certs-issuing'': its private key (%) is not on the token; restore the key or delete the CA'")" = 3 ] ||
+	fail "orders: $(db "SELECT status, error FROM orders WHERE common_name LIKE 'lost%'")"
+api GET /api/v1/keys "" "$ADMIN"
+[ "$(jget 'len(j["items"])')" = $((N_KEYS - 1)) ] || fail "keys on the token (the CA key gone, nothing left behind): $BODY"
+api GET '/api/v1/orders?status=failed&limit=1' "" "$ADMIN"
+[ "$(jget 'j["items"][0]["common_name"]')" = lost-gen.example.test ] &&
+	[ "$(jget '"its private key" in j["items"][0]["error"]')" = true ] || fail "failed order over REST: $BODY"
+api POST "/api/v1/cas/$INT_ID/crl" "" "$ADMIN"
+key_gone "CRL publication"
+[ "$(db "SELECT count(*) FROM crls WHERE ca_id=$INT_ID")" = "$N_CRLS" ] || fail "a CRL was stored without the CA key"
+grep -qF "$PIN" "$T/serve.log" && fail "the PIN is in the log"
+
+step "another CA on the same token still issues"
+api POST /api/v1/certificates "$(csr_body "$T/lost.csr" certs-root)" "$ADMIN"
+expect 201
+jget 'j["certificate"]' | sed '/^$/d' >"$T/lost-root.pem"
+openssl verify -CAfile "$T/root.pem" "$T/lost-root.pem" >/dev/null || fail "certs-root's certificate does not verify"
 serve_stop
+expect_fail_unchanged "$S" "^hsmca: CA 'certs-issuing': its private key \(.*\) is not on the token" \
+	"$HSMCA_BIN" crl --state "$S" --ca certs-issuing
 "$HSMCA_BIN" audit verify --state "$S" >/dev/null || fail "audit chain does not verify"
 echo PASS
