@@ -149,8 +149,8 @@ rollover_certificate(struct hsmca_ctx *ctx, int days, struct rollover *r)
 	if (r->is_root)
 		rc = ca_sign(ctx->tok, r->keyref, tok_key_spec_name(r->spec), tbs, r->pub, &r->next_der, &r->next);
 	else
-		rc = ca_sign(ctx->tok, r->parent->keyref, r->parent->key_spec, tbs, X509_get0_pubkey(r->parent_cert),
-		    &r->next_der, &r->next);
+		rc = ca_key_error(r->parent, r->parent->keyref, ca_sign(ctx->tok, r->parent->keyref,
+		    r->parent->key_spec, tbs, X509_get0_pubkey(r->parent_cert), &r->next_der, &r->next));
 	if (rc != 0)
 		goto out;
 	rc = x509b_sha256_hex(r->next_der.data, r->next_der.len, r->fpr);

@@ -113,7 +113,8 @@ ra_certificate(struct hsmca_ctx *ctx, const struct db_ca *ca, const char *keyref
 	    (rc = x509b_add_ext(tbs, NULL, NID_key_usage, "critical,digitalSignature,keyEncipherment")) != 0 ||
 	    (rc = x509b_add_ski(tbs)) != 0 || (rc = x509b_add_aki(tbs, ca_cert)) != 0)
 		goto out;
-	rc = ca_sign(ctx->tok, ca->keyref, ca->key_spec, tbs, X509_get0_pubkey(ca_cert), der, &cert);
+	rc = ca_key_error(ca, ca->keyref, ca_sign(ctx->tok, ca->keyref, ca->key_spec, tbs, X509_get0_pubkey(ca_cert),
+	    der, &cert));
 out:
 	ERR_clear_error();
 	X509_free(cert);

@@ -590,7 +590,7 @@ libp11_key(struct tok *tok, const uint8_t *id, size_t id_len, EVP_PKEY **out)
 {
 	PKCS11_SLOT *slot = tok->slot;
 	PKCS11_KEY *keys = NULL;
-	unsigned int n = 0, i;
+	unsigned int n = 0, i, j;
 	int rc;
 
 	*out = NULL;
@@ -602,9 +602,12 @@ libp11_key(struct tok *tok, const uint8_t *id, size_t id_len, EVP_PKEY **out)
 		err_drain_openssl();
 		return HSMCA_E_TOKEN;
 	}
-	for (i = 0; i < n; i++) {
-		if (keys[i].id_len == id_len && memcmp(keys[i].id, id, id_len) == 0)
-			break;
+	/* The last match: libp11 keeps an entry whose object was deleted behind its back and appends
+	 * a key restored under the same CKA_ID (a new handle) after it, so the first match would be
+	 * the dead handle. */
+	for (i = n, j = 0; j < n; j++) {
+		if (keys[j].id_len == id_len && memcmp(keys[j].id, id, id_len) == 0)
+			i = j;
 	}
 	if (i == n)
 		return err_set(HSMCA_E_NOTFOUND, "libp11 does not see the key in token %s", tok->label);

@@ -5,8 +5,9 @@
 # filters (source, status, ca, expiring_within_days, q, tag) and keyset pagination; orders list
 # and detail (a failed order shows its error and request); bad input of every class leaves every
 # row count unchanged; a CA whose key was deleted from the token by hand refuses issuance and CRL
-# publication with 409 naming it (not a retryable 503), issues nothing, fails the order with that
-# reason, while another CA on the token still issues.
+# publication with 409 naming it (not a retryable 503) and SCEP with a FAILURE CertRep logged with
+# that reason, issues nothing, fails the order with that reason, issues again once the key is
+# restored, while another CA on the token still issues.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/api_lib.sh"
 S=$T/state
@@ -269,6 +270,15 @@ api GET /api/v1/keys "" "$ADMIN"
 [ "$(jget 'len(j["items"])')" = "$N_KEYS" ] || fail "a refused request left a key on the token: $BODY"
 
 step "a CA key deleted from the token behind the appliance's back: 409 naming the CA, nothing issued"
+# SCEP needs the CA's RA, which the CA key signs when GetCACert first asks: made while it is there.
+"$HSMCA_SHARED/peers/setup.sh" >/dev/null
+PEERS=${PEERS_BIN:-/tmp/hsmca-peers/bin}
+api POST /api/v1/scep-auth '{"name":"lost","ca":"certs-issuing","one_time":false}' "$ADMIN"
+expect 201
+SCEP_SECRET=$(jget 'j["secret"]')
+"$PEERS/sceppeer" getca -url "$HTTP_URL/scep/certs-issuing" -out "$T/issuing-getca.pem" || fail "GetCACert"
+api GET /api/v1/keys "" "$ADMIN"
+N_KEYS=$(jget 'len(j["items"])')
 # certs-issuing has signed already, so the daemon holds its key: the first request meets that
 # stale key, the second finds none. Neither is the token's fault, so neither may be a 503.
 KEYREF=$(db "SELECT keyref FROM cas WHERE id=$INT_ID")
@@ -299,18 +309,47 @@ done
 # Server-side key generation: the same refusal, and the endpoint key made for it is gone again.
 api POST /api/v1/certificates '{"ca":"certs-issuing","key":"ec-256","subject":"CN=lost-gen.example.test"}' "$ADMIN"
 key_gone "issuance with a token key"
+# SCEP: a FAILURE CertRep (signed by the RA, whose key is still there), the reason in the log row.
+out=$("$PEERS/sceppeer" enroll -url "$HTTP_URL/scep/certs-issuing" -cn lost-scep.example.test \
+	-challenge "$SCEP_SECRET" -out "$T/lost-scep.pem" 2>&1) && fail "SCEP enrolled without the CA key"
+echo "$out" | grep -q "FAILURE failInfo=badRequest" || fail "SCEP answer: $out"
+[ "$(db "SELECT count(*) FROM scep_logs WHERE message_type='PKCSReq' AND result='failure' AND fail_info='badRequest' AND details LIKE '%CA ''certs-issuing'': its private key (%) is not on the token%'")" = 1 ] ||
+	fail "SCEP log: $(db "SELECT result, fail_info, details FROM scep_logs ORDER BY id DESC LIMIT 1")"
 [ "$(db "SELECT count(*) FROM certificates")" = "$N_CERTS" ] || fail "a certificate was stored without the CA key"
-[ "$(db "SELECT count(*) FROM orders WHERE common_name IN ('lost.example.test','lost-gen.example.test') AND status='failed' AND error LIKE 'CA ''certs-issuing'': its private key (%) is not on the token; restore the key or delete the CA'")" = 3 ] ||
+[ "$(db "SELECT count(*) FROM orders WHERE common_name IN ('lost.example.test','lost-gen.example.test','lost-scep.example.test') AND status='failed' AND error LIKE 'CA ''certs-issuing'': its private key (%) is not on the token; restore the key or delete the CA'")" = 4 ] ||
 	fail "orders: $(db "SELECT status, error FROM orders WHERE common_name LIKE 'lost%'")"
 api GET /api/v1/keys "" "$ADMIN"
 [ "$(jget 'len(j["items"])')" = $((N_KEYS - 1)) ] || fail "keys on the token (the CA key gone, nothing left behind): $BODY"
-api GET '/api/v1/orders?status=failed&limit=1' "" "$ADMIN"
+api GET '/api/v1/orders?status=failed&type=local&limit=1' "" "$ADMIN"
 [ "$(jget 'j["items"][0]["common_name"]')" = lost-gen.example.test ] &&
 	[ "$(jget '"its private key" in j["items"][0]["error"]')" = true ] || fail "failed order over REST: $BODY"
 api POST "/api/v1/cas/$INT_ID/crl" "" "$ADMIN"
 key_gone "CRL publication"
 [ "$(db "SELECT count(*) FROM crls WHERE ca_id=$INT_ID")" = "$N_CRLS" ] || fail "a CRL was stored without the CA key"
 grep -qF "$PIN" "$T/serve.log" && fail "the PIN is in the log"
+
+step "the key restored under the same id: issuance works again, without a restart"
+# A created CA's key never leaves the token, so the restore is played with an imported one.
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/imp.key" -out "$T/imp.crt" -subj "/CN=Certs Imported" \
+	-days 30 -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
+api POST /api/v1/cas/import "$(python3 -c 'import json, sys
+print(json.dumps({"name": "Certs Imported", "certificate": open(sys.argv[1]).read(), "key": open(sys.argv[2]).read()}))' \
+	"$T/imp.crt" "$T/imp.key")" "$ADMIN"
+expect 201
+IMP_KEY_ID=$(python3 -c 'import re, sys, urllib.parse
+print(urllib.parse.unquote_to_bytes(re.search(r"id=([^;]*)", sys.argv[1]).group(1)).hex())' "$(jget 'j["keyref"]')")
+api POST /api/v1/certificates "$(csr_body "$T/lost.csr" certs-imported)" "$ADMIN"
+expect 201
+pkcs11 "$S" --delete-object --type privkey --id "$IMP_KEY_ID" >/dev/null || fail "pkcs11-tool could not delete the key"
+api POST /api/v1/certificates "$(csr_body "$T/lost.csr" certs-imported)" "$ADMIN"
+expect 409 conflict
+openssl pkcs8 -topk8 -nocrypt -in "$T/imp.key" -outform DER -out "$T/imp.der"
+pkcs11 "$S" --write-object "$T/imp.der" --type privkey --id "$IMP_KEY_ID" --label ca-certs-imported --usage-sign \
+	--sensitive >/dev/null || fail "pkcs11-tool could not restore the key"
+api POST /api/v1/certificates "$(csr_body "$T/lost.csr" certs-imported)" "$ADMIN"
+expect 201
+jget 'j["certificate"]' | sed '/^$/d' >"$T/imp-leaf.pem"
+openssl verify -CAfile "$T/imp.crt" "$T/imp-leaf.pem" >/dev/null || fail "the restored key's certificate does not verify"
 
 step "another CA on the same token still issues"
 api POST /api/v1/certificates "$(csr_body "$T/lost.csr" certs-root)" "$ADMIN"
