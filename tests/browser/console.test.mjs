@@ -5,9 +5,9 @@
 // Steps whose REST routes do not exist yet are SKIPPED loudly (and listed at the end), never
 // silently passed.
 import { chromium } from 'playwright-core';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { writeFileSync, readFileSync, mkdirSync } from 'node:fs';
+import { writeFileSync, readFileSync, mkdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 
@@ -998,6 +998,201 @@ await step('SCEP authentication: create (secret shown once), disable, enable, de
   assert.equal((await rest('GET', `/scep-auth/${entry.id}`, undefined, T)).status, 404);
 });
 
+// --- SCEP manual approval and CA key rollover, driven from the console ---
+const PEERS = process.env.PEERS_BIN || '/tmp/hsmca-peers/bin';
+// A real SCEP client (micromdm's library): on a CA set to manual approval it gets PENDING.
+function sceppeerEnroll(cn, challenge) {
+  if (!existsSync(join(PEERS, 'sceppeer')) && process.env.HSMCA_SHARED)
+    execFileSync(join(process.env.HSMCA_SHARED, 'peers', 'setup.sh'), [], { stdio: 'ignore' });
+  const r = spawnSync(join(PEERS, 'sceppeer'), ['enroll', '-url', `${HTTP_URL}/scep/${interSlug}`, '-cn', cn, '-challenge', challenge,
+    '-out', join(SCRATCH, cn + '.pem')], { encoding: 'utf8', timeout: 60000 });
+  assert.ok(!r.error, 'sceppeer runs: ' + r.error);
+  return { status: r.status, out: (r.stdout || '') + (r.stderr || '') };
+}
+const scepRequests = async (status) => (await rest('GET', `/scep-requests?status=${status}&limit=1000`, undefined, T)).json.items;
+const pendingRow = (p, text) => p.locator('#tbl-scep-pending tbody tr', { hasText: text }).first();
+const SCEP_OK = 'scep-approve.example.test', SCEP_NO = 'scep-reject.example.test', SCEP_WAIT = 'scep-wait.example.test';
+
+await step('SCEP settings of a CA: manual approval set in the console', async () => {
+  const id = await caId(interSlug);
+  await section(page, 'CAs');
+  await openAction(page, 'Browser Issuing', 'SCEP settings');
+  const d = dialogLoc(page);
+  await d.getByLabel('Approval').waitFor();
+  await assertLabelled(page, 'SCEP settings dialog', 'dialog[open]');
+  assert.match(await d.textContent(), new RegExp(`/scep/${interSlug}`), 'the dialog shows the SCEP URL');
+  assert.equal(await d.getByLabel('Approval').inputValue(), 'auto');
+  await d.getByLabel('SCEP enabled').check();
+  await d.getByLabel('Approval').selectOption('manual');
+  await shot(page, '35-scep-settings');
+  await d.getByRole('button', { name: 'Save' }).click();
+  await d.waitFor({ state: 'detached' });
+  await page.locator('#status .msg-ok', { hasText: 'The SCEP settings of Browser Issuing are saved.' }).waitFor();
+  // The list redraws after the save; the focus then comes back to the row's menu.
+  await page.waitForFunction(() => document.activeElement.getAttribute('aria-label') === 'Actions for Browser Issuing');
+  const s = (await rest('GET', `/cas/${id}/scep`, undefined, T)).json;
+  assert.equal(s.approval, 'manual');
+  assert.equal(s.enabled, true);
+});
+
+await step('SCEP manual approval: PENDING requests listed, one approved and one rejected in the console', async () => {
+  const auth = await rest('POST', '/scep-auth', { name: 'browser-pending', ca: interSlug, one_time: false }, T);
+  assert.equal(auth.status, 201, auth.text);
+  for (const cn of [SCEP_OK, SCEP_NO, SCEP_WAIT]) {
+    const r = sceppeerEnroll(cn, auth.json.secret);
+    assert.notEqual(r.status, 0, `${cn}: manual approval issued at once: ${r.out}`);
+    assert.match(r.out, /PENDING/, cn);
+  }
+  const pending = await scepRequests('pending');
+  const tx = (cn) => pending.find((t) => (t.subject || '').includes(cn));
+  for (const cn of [SCEP_OK, SCEP_NO, SCEP_WAIT]) assert.ok(tx(cn), `${cn} is pending: ${JSON.stringify(pending)}`);
+  const txOk = tx(SCEP_OK), txNo = tx(SCEP_NO);
+  await section(page, 'SCEP authentication');
+  await pendingRow(page, SCEP_WAIT).waitFor();
+  const row = pendingRow(page, SCEP_OK);
+  const cell = async (label) => (await row.locator(`td[data-label="${label}"]`).textContent()).trim();
+  assert.equal(await cell('CA'), 'Browser Issuing');
+  assert.match(await cell('Subject'), new RegExp('CN=' + SCEP_OK.replace(/\./g, '\\.')));
+  assert.equal(await cell('Peer IP'), '127.0.0.1');
+  assert.equal(await cell('Transaction'), txOk.transaction_id);
+  assert.match(await cell('Time'), /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/);
+  const heading = page.getByRole('heading', { name: /^Pending SCEP requests/ });
+  assert.match(await heading.textContent(), /3 waiting/);
+  await shot(page, '36-scep-pending');
+  // Approve asks first.
+  await openAction(page, SCEP_OK, 'Approve');
+  let d = dialogLoc(page);
+  assert.match(await d.locator('h2').textContent(), new RegExp(`^Approve the SCEP request of .*${SCEP_OK}\\?$`));
+  assert.ok((await d.textContent()).includes(txOk.transaction_id), 'the dialog names the transaction');
+  await shot(page, '37-scep-approve-confirm');
+  await d.getByRole('button', { name: 'Approve request' }).click();
+  await d.waitFor({ state: 'detached', timeout: 30000 });
+  await page.locator('#status .msg-ok', { hasText: /is approved: certificate \d+ is issued\.$/ }).waitFor();
+  await pendingRow(page, SCEP_OK).waitFor({ state: 'detached' });
+  await heading.filter({ hasText: '2 waiting' }).waitFor();
+  const issued = (await scepRequests('issued')).find((t) => t.id === txOk.id);
+  assert.ok(issued && issued.certificate_id, 'the request is issued: ' + JSON.stringify(issued));
+  const cert = await rest('GET', `/certificates/${issued.certificate_id}`, undefined, T);
+  assert.equal(cert.json.common_name, SCEP_OK);
+  assert.equal(cert.json.status, 'active');
+  // Reject: Cancel changes nothing; confirmed, the request ends rejected with nothing issued.
+  await openAction(page, SCEP_NO, 'Reject');
+  d = dialogLoc(page);
+  assert.match(await d.textContent(), /cannot be undone/);
+  await d.getByRole('button', { name: 'Cancel' }).click();
+  await d.waitFor({ state: 'detached' });
+  assert.ok((await scepRequests('pending')).some((t) => t.id === txNo.id), 'Cancel keeps the request pending');
+  await openAction(page, SCEP_NO, 'Reject');
+  await dialogLoc(page).getByRole('button', { name: 'Reject request' }).click();
+  await dialogLoc(page).waitFor({ state: 'detached' });
+  await page.locator('#status .msg-ok', { hasText: 'is rejected.' }).waitFor();
+  await pendingRow(page, SCEP_NO).waitFor({ state: 'detached' });
+  await heading.filter({ hasText: '1 waiting' }).waitFor();
+  const rejected = (await scepRequests('rejected')).find((t) => t.id === txNo.id);
+  assert.ok(rejected && !rejected.certificate_id, 'the request is rejected: ' + JSON.stringify(rejected));
+  assert.equal(await certByCn(SCEP_NO), undefined, 'nothing issued for the rejected request');
+  assert.ok(await pendingRow(page, SCEP_WAIT).isVisible(), 'the third request still waits');
+});
+
+await step('pending SCEP requests: the operator of the team decides, the auditor only sees', async () => {
+  for (const [user, canDecide] of [['olga', true], ['audrey', false]]) {
+    const { context, page: p } = await newPage();
+    await login(p, user, 'Correct-horse-9');
+    await p.getByRole('navigation', { name: 'Sections' }).waitFor();
+    await section(p, 'SCEP authentication');
+    const row = pendingRow(p, SCEP_WAIT);
+    await row.waitFor();
+    if (canDecide) {
+      await row.locator('summary').click();
+      for (const b of ['Approve', 'Reject']) assert.ok(await row.getByRole('button', { name: b, exact: true }).isVisible(), `${user} may ${b}`);
+      await p.keyboard.press('Escape');
+    } else {
+      assert.equal(await row.locator('summary').count(), 0, `${user} gets no Actions`);
+    }
+    await context.close();
+  }
+});
+
+await step('CA key rollover: start, the next certificate shown, activate; a fresh one cancelled', async () => {
+  const created = await rest('POST', '/cas', { name: 'Rollover Root', key: 'ec-256', days: 3650 }, T);
+  assert.equal(created.status, 201, created.text);
+  const ca = created.json;
+  const fp = (pem) => {
+    const f = join(SCRATCH, 'rollover.pem');
+    writeFileSync(f, pem);
+    return openssl('x509', '-in', f, '-noout', '-fingerprint', '-sha256').split('=')[1].replace(/[:\s]/g, '').toLowerCase();
+  };
+  const hex = (s) => s.replace(/:/g, '').toLowerCase();
+  const startInConsole = async () => {
+    await section(page, 'CAs');
+    await openAction(page, 'Rollover Root', 'Start key rollover');
+    const d = dialogLoc(page);
+    await d.getByLabel('Key type').waitFor();
+    await assertLabelled(page, 'Start key rollover dialog', 'dialog[open]');
+    assert.equal(await d.getByLabel('Key type').inputValue(), 'ec-256', "the CA's key type is the default");
+    return d;
+  };
+  let d = await startInConsole();
+  assert.match(await d.locator('h2').textContent(), /^Start a key rollover of Rollover Root\?$/);
+  await shot(page, '38-rollover-start');
+  await d.getByRole('button', { name: 'Start rollover' }).click();
+  const info = page.locator('dialog[open]', { hasText: 'The next CA certificate is ready' });
+  await info.waitFor({ timeout: 30000 });
+  const next = (await rest('GET', `/cas/${ca.id}/rollover`, undefined, T)).json.next;
+  assert.ok(next, 'a rollover is pending');
+  assert.notEqual(next.fingerprint_sha256, ca.fingerprint_sha256);
+  const txt = await info.textContent();
+  for (const s of [next.fingerprint_sha256, ca.subject, next.key, next.valid_from.replace('T', ' ').replace('Z', ' UTC'), next.valid_to.replace('T', ' ').replace('Z', ' UTC')])
+    assert.ok(txt.includes(s), 'the pending certificate shows ' + s);
+  assert.equal(fp(await info.locator('pre.pem').textContent()), hex(next.fingerprint_sha256), 'the PEM shown is the next certificate');
+  await shot(page, '39-rollover-pending');
+  await info.getByRole('button', { name: 'Close', exact: true }).last().click();
+  await info.waitFor({ state: 'detached' });
+  assert.equal(await page.evaluate(() => document.activeElement.getAttribute('aria-label')), 'Actions for Rollover Root', 'focus back on the row menu');
+  await rowLoc(page, 'Rollover Root').locator('.badge', { hasText: 'rollover pending' }).waitFor();
+  await openAction(page, 'Rollover Root', 'Show pending rollover');
+  await dialogLoc(page).locator('pre.pem').waitFor();
+  assert.ok((await dialogLoc(page).textContent()).includes(next.fingerprint_sha256));
+  await closeDialog(page);
+  // Activate: asks first and says what changes.
+  await openAction(page, 'Rollover Root', 'Activate rollover');
+  d = dialogLoc(page);
+  assert.match(await d.textContent(), /new certificates and CRLs with its new key/);
+  await assertNoSideScroll(page, 'Activate rollover dialog');
+  await shot(page, '40-rollover-activate-confirm');
+  await d.getByRole('button', { name: 'Activate rollover' }).click();
+  await d.waitFor({ state: 'detached', timeout: 30000 });
+  await page.locator('#status .msg-ok', { hasText: 'now signs with its new key' }).waitFor();
+  const now = (await rest('GET', `/cas/${ca.id}`, undefined, T)).json;
+  assert.equal(now.fingerprint_sha256, next.fingerprint_sha256, "the CA's certificate is the next one");
+  assert.equal(now.key_generation, 2);
+  assert.equal(now.next, null);
+  assert.equal(fp((await rest('GET', `/cas/${ca.id}/certificate`, undefined, T)).text), hex(next.fingerprint_sha256));
+  await rowLoc(page, 'Rollover Root').locator('.badge', { hasText: 'rollover pending' }).waitFor({ state: 'detached' });
+  // A fresh rollover: "Keep the rollover" keeps it, "Cancel rollover" removes it.
+  d = await startInConsole();
+  await d.getByRole('button', { name: 'Start rollover' }).click();
+  await info.waitFor({ timeout: 30000 });
+  await closeDialog(page);
+  assert.ok((await rest('GET', `/cas/${ca.id}/rollover`, undefined, T)).json.next, 'a second rollover is pending');
+  await openAction(page, 'Rollover Root', 'Cancel rollover');
+  d = dialogLoc(page);
+  assert.match(await d.locator('h2').textContent(), /^Cancel the rollover of Rollover Root\?$/);
+  await d.getByRole('button', { name: 'Keep the rollover' }).click();
+  await d.waitFor({ state: 'detached' });
+  assert.ok((await rest('GET', `/cas/${ca.id}/rollover`, undefined, T)).json.next, '"Keep the rollover" keeps it');
+  await openAction(page, 'Rollover Root', 'Cancel rollover');
+  await shot(page, '41-rollover-cancel-confirm');
+  await dialogLoc(page).getByRole('button', { name: 'Cancel rollover' }).click();
+  await dialogLoc(page).waitFor({ state: 'detached' });
+  await page.locator('#status .msg-ok', { hasText: 'The rollover of Rollover Root is cancelled.' }).waitFor();
+  assert.equal((await rest('GET', `/cas/${ca.id}/rollover`, undefined, T)).json.next, null, 'no rollover pending');
+  assert.equal((await rest('GET', `/cas/${ca.id}`, undefined, T)).json.fingerprint_sha256, next.fingerprint_sha256, 'the CA keeps its key');
+  await rowLoc(page, 'Rollover Root').locator('summary').click();
+  assert.ok(await rowLoc(page, 'Rollover Root').getByRole('button', { name: 'Start key rollover' }).isVisible(), 'a new rollover can start');
+  await page.keyboard.press('Escape');
+});
+
 await step('TOTP: set up in the account menu; the login asks for the code; a wrong code is refused; the right one logs in', async () => {
   const r = await rest('POST', '/users', { username: 'tina', role: 'operator', password: 'Correct-horse-9', must_change_password: false }, T);
   assert.equal(r.status, 201, r.text);
@@ -1263,6 +1458,21 @@ await step('390 px wide: no sideways scrolling in any section or dialog; screens
   await assertNoSideScroll(p, 'CA Actions menu');
   await shot(p, '32-390-actions-menu');
   await p.keyboard.press('Escape');
+  // The SCEP settings and rollover dialogs; the pending SCEP requests as cards.
+  await openAction(p, 'Browser Issuing', 'SCEP settings');
+  await dialogLoc(p).getByLabel('Approval').waitFor();
+  await assertNoSideScroll(p, 'SCEP settings dialog');
+  await shot(p, '32-390-scep-settings');
+  await closeDialog(p);
+  await openAction(p, 'Rollover Root', 'Start key rollover');
+  await dialogLoc(p).getByLabel('Key type').waitFor();
+  await assertNoSideScroll(p, 'Start key rollover dialog');
+  await shot(p, '32-390-rollover-start');
+  await closeDialog(p);
+  await section(p, 'SCEP authentication');
+  await pendingRow(p, SCEP_WAIT).waitFor();
+  await assertNoSideScroll(p, 'pending SCEP requests');
+  await shot(p, '32-390-scep-pending');
   await p.locator('summary[aria-label^="Account menu for admin"]').click();
   await assertNoSideScroll(p, 'account menu');
   await p.keyboard.press('Escape');

@@ -1,12 +1,14 @@
 // cas.js: the CAs section: table with a remembered column chooser, create root/intermediate,
-// import, and per-row actions (edit, delete, the CA's certificates/CRLs/SCEP logs, trust chain,
-// CA certificate, private key, current CRL).
+// import, and per-row actions (edit, delete, SCEP settings, key rollover, the CA's
+// certificates/CRLs/SCEP logs, trust chain, CA certificate, private key, current CRL).
 import { api, qs } from './api.js';
 import {
   h, field, select, sectionHead, button, dataTable, actionsMenu, pager, formDialog, confirmDialog,
   loadingDialog, pre, detailList, badge, fmtTime, download, fileToBase64, flash, message,
 } from './ui.js';
 import { showCrl } from './crls.js';
+import { scepSettingsDialog } from './scep_settings.js';
+import { rolloverItems, rolloverBadge, nextDetails } from './rollover.js';
 
 const KEYS = [['rsa-2048', 'RSA 2048'], ['rsa-3072', 'RSA 3072'], ['rsa-4096', 'RSA 4096'], ['ec-256', 'EC P-256'], ['ec-384', 'EC P-384']];
 
@@ -16,7 +18,7 @@ const COLUMNS = [
   { key: 'kind', label: 'Kind' },
   { key: 'parent', label: 'Parent' },
   { key: 'key', label: 'Key' },
-  { key: 'status', label: 'Status', render: (c) => badge(c.status) },
+  { key: 'status', label: 'Status', render: (c) => [badge(c.status), c.next ? ' ' : null, rolloverBadge(c)] },
   { key: 'valid_to', label: 'Valid to', render: (c) => fmtTime(c.valid_to) },
   { key: 'subject', label: 'Subject', default: false },
   { key: 'crl_number', label: 'CRL number', default: false },
@@ -34,8 +36,10 @@ export async function listCas() {
 export function showCaCertificate(id, label) {
   return loadingDialog(`CA certificate${label ? ' of ' + label : ''}`, async () => {
     const [ca, pem] = await Promise.all([api('GET', `/cas/${id}`), api('GET', `/cas/${id}/certificate`)]);
-    return [detailList(ca), pre(pem, 'CA certificate PEM'),
-      button('Download PEM', () => download(`${ca.slug || 'ca'}.pem`, pem, 'application/x-pem-file'))];
+    const { next, ...current } = ca;
+    return [detailList(current), pre(pem, 'CA certificate PEM'),
+      button('Download PEM', () => download(`${ca.slug || 'ca'}.pem`, pem, 'application/x-pem-file')),
+      ...(next ? [h('h3', { text: 'Pending rollover: the next CA certificate' }), ...nextDetails(ca, next)] : [])];
   });
 }
 
@@ -56,6 +60,8 @@ function rowActions(ca, ctx, reload) {
   return actionsMenu(ca.name, [
     ctx.isAdmin && { label: 'Edit', change: true, run: () => editCa(ca).then((ok) => ok && reload()) },
     ctx.isAdmin && { label: 'Delete', change: true, danger: true, run: () => deleteCa(ca).then((ok) => ok && reload()) },
+    { label: 'SCEP settings', change: ctx.canIssue, run: () => scepSettingsDialog(ca, ctx.canIssue).then((ok) => ok && reload()) },
+    ...rolloverItems(ca, ctx, reload, KEYS),
     { label: "CA's certificates", run: () => ctx.go(`#/certificates?ca=${ca.id}`) },
     { label: "CA's CRLs", run: () => ctx.go(`#/crls?ca=${ca.id}`) },
     { label: "CA's logs", run: () => ctx.go(`#/logs?tab=scep&ca=${ca.id}`) },

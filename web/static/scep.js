@@ -1,13 +1,16 @@
-// scep.js: SCEP authentication entries (the challenge or HTTP Basic credentials SCEP clients
-// present): create (the secret is shown once), enable/disable, delete.
+// scep.js: the SCEP section: requests waiting for manual approval (scep_requests.js), then the
+// authentication entries (the challenge or HTTP Basic credentials SCEP clients present): create
+// (the secret is shown once), enable/disable, delete.
 import { api, qs } from './api.js';
 import { h, field, select, sectionHead, button, dataTable, actionsMenu, pager, formDialog, infoDialog, secretBox, badge, fmtTime, flash } from './ui.js';
 import { listCas } from './cas.js';
+import { pendingRequests } from './scep_requests.js';
 
 export function render(root, ctx) {
   const list = h('div');
   let pg;
   root.append(sectionHead('SCEP authentication', ctx.canIssue ? button('Create entry', () => create().then((ok) => ok && pg.reload()), { change: true, primary: true }) : null),
+    pendingRequests(ctx), h('h2', { class: 'sub', text: 'Authentication entries' }),
     h('p', { class: 'muted', text: 'A SCEP client presents an entry as its CSR challengePassword, or as HTTP Basic credentials (name and secret) on the SCEP URL.' }), list);
   pg = pager((after) => api('GET', '/scep-auth' + qs({ limit: 50, after })), (items) => dataTable('scep-auth', [
     { key: 'name', label: 'Name' },

@@ -121,12 +121,13 @@ export function dialog(title, build, { wide = false } = {}) {
 
 // A form inside a dialog: fields is a list of rows; submit(form) returns a result or throws an
 // ApiError whose message is shown in the dialog.
-export function formDialog(title, fields, submitLabel, submit, { danger = false } = {}) {
+// cancelLabel names the dismiss button where "Cancel" would be ambiguous ("Cancel rollover").
+export function formDialog(title, fields, submitLabel, submit, { danger = false, cancelLabel = 'Cancel' } = {}) {
   return dialog(title, (body, close) => {
     const err = h('div', { class: 'dlg-err', 'aria-live': 'assertive' });
     const btn = h('button', { type: 'submit', class: danger ? 'btn danger' : 'btn primary', text: submitLabel });
     const form = h('form', { class: 'form', novalidate: true }, ...fields, err,
-      h('div', { class: 'buttons' }, btn, h('button', { type: 'button', class: 'btn', text: 'Cancel', onclick: () => close(undefined) })));
+      h('div', { class: 'buttons' }, btn, h('button', { type: 'button', class: 'btn', text: cancelLabel, onclick: () => close(undefined) })));
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
       err.replaceChildren();
