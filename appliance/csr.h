@@ -6,7 +6,9 @@
  *   - DER only, exactly one CertificationRequest, no trailing bytes, at most CSR_MAX_BYTES;
  *   - version 1 (0); the signature verifies with the enclosed public key;
  *   - keys: RSA 2048..8192 bits, EC P-256 or P-384 (named curves); anything else (RSA-PSS keys,
- *     Ed25519, Ed448, other curves, DSA, ...) is refused with a message naming the key;
+ *     Ed25519, Ed448, other curves, explicit curve parameters, DSA, ...) is refused with a message
+ *     naming the key; the key must be DER (RSA: a positive odd modulus, an odd exponent of 3 up
+ *     to 256 bits, nothing after the RSAPublicKey; EC: a point on the named curve);
  *   - subjectAltName from the extensionRequest: DNS (syntax-checked), IP (v4/v6), email and URI;
  *     other name types and a repeated SAN extension are refused; at most CSR_MAX_SANS;
  *   - a subject or at least one SAN must be present.
@@ -35,7 +37,10 @@ enum csr_key_type {
 };
 
 struct csr {
-	X509_REQ *req;              /* owned; signature verified */
+	X509_REQ *req;              /* owned; signature verified. Its X509_PUBKEY holds the key as
+	                             * sent but is not decoded (X509_REQ_get0_pubkey answers NULL):
+	                             * use pkey */
+	EVP_PKEY *pkey;             /* owned; the public key of req, checked against the policy */
 	char *subject;              /* RFC 2253 (UTF-8), "" for an empty subject */
 	char *common_name;          /* UTF-8 CN (the last one), or NULL */
 	enum csr_key_type key_type;
@@ -45,7 +50,7 @@ struct csr {
 	char *challenge;            /* challengePassword (UTF-8) or NULL; wiped on free; never log it */
 };
 
-/* Parses and checks DER (see above). *out is owned by the caller: csr_free(). */
+/* Parses and checks DER (see above). *out is owned by the caller: csr_free(). Thread-safe. */
 int csr_parse(const uint8_t *der, size_t len, struct csr **out);
 void csr_free(struct csr *csr);
 
