@@ -281,9 +281,12 @@ api GET /api/v1/keys "" "$ADMIN"
 N_KEYS=$(jget 'len(j["items"])')
 # certs-issuing has signed already, so the daemon holds its key: the first request meets that
 # stale key, the second finds none. Neither is the token's fault, so neither may be a 503.
-KEYREF=$(db "SELECT keyref FROM cas WHERE id=$INT_ID")
-KEY_ID=$(python3 -c 'import re, sys, urllib.parse
-print(urllib.parse.unquote_to_bytes(re.search(r"id=([^;]*)", sys.argv[1]).group(1)).hex())' "$KEYREF")
+# key_id KEYREF: the CKA_ID of a pkcs11: URI in hex, as pkcs11-tool --id takes it.
+key_id() {
+	python3 -c 'import re, sys, urllib.parse
+print(urllib.parse.unquote_to_bytes(re.search(r"id=([^;]*)", sys.argv[1]).group(1)).hex())' "$1"
+}
+KEY_ID=$(key_id "$(db "SELECT keyref FROM cas WHERE id=$INT_ID")")
 pkcs11 "$S" --delete-object --type privkey --id "$KEY_ID" >/dev/null || fail "pkcs11-tool could not delete the CA key"
 pkcs11 "$S" --list-objects --type privkey | grep -q "ca-certs-issuing" && fail "the CA key is still on the token"
 PIN=$(cat "$S/pin")
@@ -336,8 +339,7 @@ api POST /api/v1/cas/import "$(python3 -c 'import json, sys
 print(json.dumps({"name": "Certs Imported", "certificate": open(sys.argv[1]).read(), "key": open(sys.argv[2]).read()}))' \
 	"$T/imp.crt" "$T/imp.key")" "$ADMIN"
 expect 201
-IMP_KEY_ID=$(python3 -c 'import re, sys, urllib.parse
-print(urllib.parse.unquote_to_bytes(re.search(r"id=([^;]*)", sys.argv[1]).group(1)).hex())' "$(jget 'j["keyref"]')")
+IMP_KEY_ID=$(key_id "$(jget 'j["keyref"]')")
 api POST /api/v1/certificates "$(csr_body "$T/lost.csr" certs-imported)" "$ADMIN"
 expect 201
 pkcs11 "$S" --delete-object --type privkey --id "$IMP_KEY_ID" >/dev/null || fail "pkcs11-tool could not delete the key"
