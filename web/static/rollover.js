@@ -44,7 +44,7 @@ async function start(ca, keys, reload) {
   const days = h('input', { type: 'number', name: 'days', min: '1', max: '36500' });
   const r = await formDialog(`Start a key rollover of ${ca.name}?`, [
     h('p', { text: `A new key is generated on the token (it never leaves it) with a next CA certificate of the same subject, and a next SCEP RA. ${ca.name} keeps signing with its current key until the rollover is activated; meanwhile SCEP clients can fetch the next certificate (GetNextCACert).` }),
-    field('Key type', key), field('Validity (days)', days, `Empty: ${ca.parent_id ? '1825 days, within the parent CA\'s validity' : '3650 days'}.`),
+    field('Key type', key), field('Validity (days)', days, `Leave empty for ${ca.parent_id ? '1825 days, within the parent CA\'s validity' : '3650 days'}.`),
   ], 'Start rollover', async () => {
     const b = { key: key.value };
     if (days.value !== '') b.days = Number(days.value);
