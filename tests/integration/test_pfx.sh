@@ -119,11 +119,14 @@ openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev
 api POST /api/v1/certificates "$(python3 -c 'import json,sys; print(json.dumps({"ca":"pfx-issuing","csr":open(sys.argv[1]).read()}))' "$T/csr.csr")" "$ADMIN"
 expect 201
 CSR_ID=$(jget 'j["id"]')
-before=$(row_counts "$S")
+# Row counts without revocation_codes: the scheduler prunes used and expired revocation codes
+# at moments of its own, and a PFX export never touches that table.
+counts_but_codes() { row_counts "$S" | sed 's/revocation_codes=[0-9]* *//'; }
+before=$(counts_but_codes)
 api POST "/api/v1/certificates/$CSR_ID/pfx" "" "$ADMIN"
 expect 409 conflict
 echo "$BODY" | grep -q "never held" || fail "409 does not explain: $BODY"
-[ "$(row_counts "$S")" = "$before" ] || fail "rows changed after a refused export"
+[ "$(counts_but_codes)" = "$before" ] || fail "rows changed after a refused export"
 api POST "/api/v1/certificates/$EC_ID/revocation" "" "$ADMIN"
 expect 201
 api POST "/api/v1/certificates/$EC_ID/revoke" "{\"code\":\"$(jget 'j["code"]')\",\"reason\":\"keyCompromise\"}" "$ADMIN"
@@ -134,12 +137,12 @@ expect 409 conflict
 step "permissions and bad input: 4xx, no row changes"
 bad() {
 	local before after
-	before=$(row_counts "$S")
+	before=$(counts_but_codes)
 	api POST "$1" "$2" "$3"
 	# An unexpected success carries a password: do not print it.
 	[ "$STATUS" != 200 ] || fail "POST $1 ${2:0:60} unexpectedly exported a PFX"
 	expect "$4" "${5:-}"
-	after=$(row_counts "$S")
+	after=$(counts_but_codes)
 	[ "$before" = "$after" ] || fail "rows changed after POST $1 ${2:0:60}: $before -> $after"
 	if [ "$4" != 200 ] && echo "$BODY" | grep -q '"password"'; then fail "a refusal carries a password"; fi
 }
