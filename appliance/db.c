@@ -10,12 +10,15 @@
  * survive power loss: FULL it is. The cost is one fsync per commit, which is why the issue
  * path batches the certificate, the order and the audit row into one transaction.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -42,6 +45,7 @@ struct db {
 	int n_stmts;
 	int writing;             /* this connection holds the process's writer turn */
 	int unsynced;            /* synchronous=NORMAL set by db_begin_unsynced, not yet restored */
+	int wal;                 /* journal_mode is WAL (db_begin_unsynced and db_sync rely on it) */
 };
 
 /*
@@ -657,6 +661,10 @@ db_begin_unsynced(struct db *db)
 
 	if (db->writing)
 		return err_set(HSMCA_E_INTERNAL, "database: begin transaction: one is already open");
+	/* Without WAL (a medium without shared memory) a NORMAL commit is not covered by a later
+	 * sync of one file, so every commit stays synced. */
+	if (!db->wal)
+		return db_begin(db);
 	if ((rc = db_exec(db, "PRAGMA synchronous=NORMAL", "set synchronous=NORMAL")) != 0)
 		return rc;
 	db->unsynced = 1;
@@ -688,6 +696,32 @@ db_rollback(struct db *db)
 		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
 	writer_release(db);
 	(void)restore_sync(db);
+}
+
+int
+db_sync(struct db *db)
+{
+	const char *path;
+	char wal[4096];
+	int fd, rc = 0;
+
+	if (!db->wal)
+		return 0;        /* every commit was synced (db_begin_unsynced fell back to db_begin) */
+	path = sqlite3_db_filename(db->h, "main");
+	if (path == NULL || path[0] == '\0' || snprintf(wal, sizeof(wal), "%s-wal", path) >= (int)sizeof(wal))
+		return err_set(HSMCA_E_IO, "database: no file name to sync");
+	/* Opened by name each time: SQLite deletes the WAL when the last connection closes and makes
+	 * a new one later, and a kept descriptor would sync a file nobody writes any more. fsync
+	 * works on the file, not the descriptor: this one flushes what every connection wrote. */
+	do
+		fd = open(wal, O_RDONLY | O_CLOEXEC);
+	while (fd < 0 && errno == EINTR);
+	if (fd < 0)
+		return err_set(HSMCA_E_IO, "database: cannot open %s to sync it: %s", wal, strerror(errno));
+	if (fdatasync(fd) != 0)
+		rc = err_set(HSMCA_E_IO, "database: cannot sync %s: %s", wal, strerror(errno));
+	close(fd);
+	return rc;
 }
 
 int
@@ -754,6 +788,25 @@ fail:
 	return rc;
 }
 
+/* Asks for WAL and reads back what the database really uses. */
+static int
+db_journal_wal(struct db *db, int *wal)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = 0;
+
+	*wal = 0;
+	if (sqlite3_prepare_v2(db->h, "PRAGMA journal_mode=WAL", -1, &st, NULL) != SQLITE_OK)
+		return db_fail(db, "journal_mode");
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*wal = sqlite3_column_text(st, 0) != NULL &&
+		    strcmp((const char *)sqlite3_column_text(st, 0), "wal") == 0;
+	else
+		rc = db_fail(db, "journal_mode");
+	sqlite3_finalize(st);
+	return rc;
+}
+
 int
 db_open(const char *path, struct db **out)
 {
@@ -775,9 +828,9 @@ db_open(const char *path, struct db **out)
 		rc = db_fail(db, "busy_timeout");
 		goto out;
 	}
-	/* journal_mode answers a row; sqlite3_exec ignores it. A read-only medium or an old file
-	 * system without shared memory would silently stay in rollback mode, which is still safe. */
-	if ((rc = db_exec(db, "PRAGMA journal_mode=WAL", "journal_mode")) != 0 ||
+	/* A read-only medium or an old file system without shared memory stays in rollback mode,
+	 * which is still safe: db->wal then keeps every commit synced. */
+	if ((rc = db_journal_wal(db, &db->wal)) != 0 ||
 	    (rc = db_exec(db, "PRAGMA synchronous=FULL", "synchronous")) != 0 ||
 	    (rc = db_exec(db, "PRAGMA foreign_keys=ON", "foreign_keys")) != 0)
 		goto out;

@@ -28,11 +28,17 @@ void db_rollback(struct db *db);
 
 /* BEGIN IMMEDIATE for a transaction whose COMMIT does not wait for the disk (synchronous=NORMAL
  * for this one transaction): a power cut may lose it, never corrupt it, and the next synced
- * commit by any connection makes it durable too (one fsync of the WAL covers every frame before
- * it). Only for a record that must exist before a step but that nobody is told about until a
+ * commit or db_sync by any connection makes it durable too (one fsync of the WAL covers every
+ * frame before it). Without WAL it is a plain db_begin. Only for a record that must exist before a step but that nobody is told about until a
  * later synced commit: the order opened before a certificate is signed, whose certificate is
  * then committed synced before it is returned. db_commit/db_rollback restore FULL. */
 int db_begin_unsynced(struct db *db);
+
+/* Makes every commit so far on this database file durable: one fdatasync of the WAL, which is
+ * what synchronous=FULL does inside COMMIT, done by the caller after the commit so that the
+ * write lock is not held while the disk works and the next writer need not wait. An answer
+ * that depends on an unsynced commit is sent only after this returned 0. */
+int db_sync(struct db *db);
 
 /* 1 when a transaction is open on this connection (audit rows insist on one). */
 int db_in_transaction(struct db *db);

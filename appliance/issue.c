@@ -362,7 +362,7 @@ issue_job_store(struct hsmca_ctx *ctx, struct issue_job *job, issue_store_hook h
 	struct db_cert row;
 	json_t *j = NULL;
 	int64_t cert_id = 0;
-	int rc;
+	int committed = 0, rc;
 
 	memset(res, 0, sizeof(*res));
 	memset(&row, 0, sizeof(row));
@@ -399,7 +399,10 @@ issue_job_store(struct hsmca_ctx *ctx, struct issue_job *job, issue_store_hook h
 		rc = HSMCA_E_NOMEM;
 		goto out;
 	}
-	if ((rc = db_begin(ctx->db)) != 0 ||
+	/* Committed without waiting for the disk, then synced once the write lock is free
+	 * (db_sync): the next issuance's commit need not queue behind this one's fsync. Nothing
+	 * is returned before the sync. */
+	if ((rc = db_begin_unsynced(ctx->db)) != 0 ||
 	    (rc = db_certs_insert(ctx->db, &row, &cert_id)) != 0 ||
 	    (rc = orders_complete(ctx->db, job->order_id, cert_id)) != 0 ||
 	    (rc = audit_write(ctx->db, job->requested_by, job->ip, issue_audit_event(job->order_type), job->serial,
@@ -410,6 +413,13 @@ issue_job_store(struct hsmca_ctx *ctx, struct issue_job *job, issue_store_hook h
 	memcpy(res->serial, job->serial, sizeof(res->serial));
 	if ((hook != NULL && (rc = hook(arg, ctx->db, res)) != 0) || (rc = db_commit(ctx->db)) != 0)
 		goto out;
+	committed = 1;
+	if ((rc = db_sync(ctx->db)) != 0) {
+		/* Committed but perhaps not on disk (the disk failed): the certificate is not handed
+		 * out. Its row and its completed order stay: they are in the store already. */
+		log_msg(LOGL_ERROR, "issue", "issue.sync_failed", "%s", err_msg(rc));
+		goto out;
+	}
 	metrics_inc_certificates_issued();
 	res->cert_der = job->der;
 	job->der.data = NULL;
@@ -418,9 +428,11 @@ issue_job_store(struct hsmca_ctx *ctx, struct issue_job *job, issue_store_hook h
 	rc = 0;
 out:
 	if (rc != 0) {
-		db_rollback(ctx->db);
 		memset(res, 0, sizeof(*res));
-		issue_job_abandon(ctx, job, err_msg(rc));
+		if (!committed) {
+			db_rollback(ctx->db);
+			issue_job_abandon(ctx, job, err_msg(rc));
+		}
 	}
 	json_decref(j);
 	free(details);

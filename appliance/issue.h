@@ -94,9 +94,12 @@ int issue_from_csr(struct hsmca_ctx *ctx, const struct issue_req *req, struct is
  *   issue_job_store  steps 4-5 in its own transaction: the certificate row, the order
  *                    "complete", the audit row, then hook(arg, db, res) for the caller's rows
  *                    (res has every field but cert_der yet); a non-zero hook rolls it all back.
- *                    Only after the commit is res filled (cert_der moved out of the job).
+ *                    The commit does not wait for the disk; the WAL is synced right after it,
+ *                    outside the write lock (db_sync). Only after the sync is res filled
+ *                    (cert_der moved out of the job).
  * A failure of sign or store (hook and commit included) marks the order "failed" and returns the
- * error. A job given up between open and store (issue_job_free) leaves its order "processing",
+ * error. A failed sync after the commit returns the error too (the certificate must not be
+ * handed out) but leaves the committed rows as they are. A job given up between open and store (issue_job_free) leaves its order "processing",
  * as a crash would: call issue_job_abandon first to mark it failed.
  */
 struct issue_job;

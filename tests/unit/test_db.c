@@ -438,6 +438,10 @@ test_unsynced_transaction(void **state)
 	assert_int_equal(db_begin(fx->db), 0);
 	assert_int_equal(synchronous_level(fx->db), 2);
 	assert_int_equal(db_commit(fx->db), 0);
+	/* db_sync flushes the WAL, found by the database's name */
+	assert_int_equal(db_begin_unsynced(fx->db), 0);
+	assert_int_equal(db_commit(fx->db), 0);
+	assert_int_equal(db_sync(fx->db), 0);
 }
 
 int
