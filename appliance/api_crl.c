@@ -97,22 +97,27 @@ not_modified_since(const char *header, int64_t this_update_ms)
 }
 
 /* The newest CRL of key generation gen of ca (with its DER when with_der); makes the first one
- * when there is none and gen is current (a retired key's CRL is made by crl_publish when due). */
+ * when there is none and the generation keeps one (crl_latest_gen: the current key, or a retired
+ * key while a certificate it issued is unexpired), as SCEP GetCRL does. */
 static int
 latest_or_first(struct req *req, const struct db_ca *ca, int64_t gen, int with_der, struct db_crl **out)
 {
 	struct hsmca_ctx *ctx = NULL;
+	struct db_crl *made = NULL;
 	int rc;
 
 	rc = db_crls_latest_gen(req->db, ca->id, gen, with_der, out);
 	if (rc != HSMCA_E_NOTFOUND)
 		return rc;
-	if (req->tok == NULL || strcmp(ca->status, "retired") == 0 || gen != ca->key_gen)
+	if (req->tok == NULL || strcmp(ca->status, "retired") == 0)
 		return err_set(HSMCA_E_NOTFOUND, "CA '%s' has not published a CRL yet", ca->slug);
 	if ((ctx = api_ctx_new(req)) == NULL)
 		return HSMCA_E_NOMEM;
-	rc = crl_publish(ctx, ca, "system", NULL);
+	rc = crl_latest_gen(ctx, ca, gen, &made);
 	api_ctx_free(ctx);
+	db_crl_free(made);
+	if (rc == HSMCA_E_NOTFOUND)
+		return err_set(HSMCA_E_NOTFOUND, "CA '%s' has no CRL for key generation %lld", ca->slug, (long long)gen);
 	if (rc != 0)
 		return rc;
 	return db_crls_latest_gen(req->db, ca->id, gen, with_der, out);

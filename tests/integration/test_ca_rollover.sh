@@ -291,6 +291,16 @@ verify_crl "$T/after/cert.pem" "$T/new-ca.pem" "$T/crl-g2.der" | grep -q ": OK" 
 # Each generation's CRL numbers increase (one sequence per CA).
 db "SELECT key_gen, number FROM crls WHERE ca_id=$CA_ID ORDER BY id" | awk -F'|' '
 	{ if ($1 in last && $2 <= last[$1]) bad = 1; last[$1] = $2 } END { exit bad }' || fail "CRL numbers not increasing"
+# A retired key with an unexpired certificate but no stored CRL (pruned, or a restored backup):
+# its URL makes one on request, signed by the old key, as SCEP GetCRL does; no 404.
+db "DELETE FROM crls WHERE ca_id=$CA_ID AND key_gen=1"
+[ "$(curl -s -o "$T/crl-g1b.der" -w '%{http_code}' "$HTTP_URL/crl/$CA.crl")" = 200 ] ||
+	fail "the old key's CRL URL without a stored CRL: $(cat "$T/crl-g1b.der")"
+openssl crl -inform DER -in "$T/crl-g1b.der" -CAfile "$T/cur1.pem" -noout 2>&1 | grep -q "verify OK" ||
+	fail "the old key's remade CRL is not signed by the old key"
+openssl crl -inform DER -in "$T/crl-g1b.der" -noout -text | grep -q "Serial Number: $BEFORE_SERIAL" ||
+	fail "the old key's remade CRL does not list the revoked old certificate"
+[ "$(db "SELECT count(*) FROM crls WHERE ca_id=$CA_ID AND key_gen=1")" = 1 ] || fail "not exactly one old-key CRL made"
 
 step "CLI: hsmca ca rollover / cancel-rollover / activate-rollover (daemon stopped)"
 serve_stop
