@@ -147,4 +147,8 @@ print(f"hsmca CPU ms per enrollment, median (user+system, token included): {med(
 print(f"micromdm CPU ms per enrollment, median (user+system):              {med(ref, 2):.2f}")
 print(f"ratio micromdm CPU / hsmca CPU per enrollment:                     {med(ref, 2) / med(h, 2):.2f}")
 print(f"client CPU ms per enrollment, median (against hsmca / micromdm):   {med(h, 3):.2f} / {med(ref, 3):.2f}")
+# What each server could sustain on one core of its own, from its CPU per enrollment: the
+# measured rates above are bounded by the client when it shares a small machine with the server.
+print(f"server capacity per core (1000 / CPU ms): hsmca {1000 / med(h, 2):.0f}/s, micromdm {1000 / med(ref, 2):.0f}/s, "
+      f"ratio {med(ref, 2) / med(h, 2):.2f}")
 PY
