@@ -1,9 +1,13 @@
 /*
  * api_rollover.c: /api/v1/cas/{id}/rollover (see api_rollover.h).
- * May call: ca_rollover.h, db_cas.h, auth.h, json_in.h, api_resources.h. Must never: do any of
- * the work itself (keys, certificates and rows are ca_rollover.c's), or show a keyref's key.
+ * May call: ca_rollover.h, db_cas.h, auth.h, json_in.h, api_resources.h, x509_build.h (names).
+ * Must never: do any of the work itself (keys, certificates and rows are ca_rollover.c's), or
+ * show a keyref's key.
  */
 #include <stdlib.h>
+
+#include <openssl/err.h>
+#include <openssl/x509.h>
 
 #include "api.h"
 #include "api_resources.h"
@@ -15,6 +19,7 @@
 #include "err.h"
 #include "json_in.h"
 #include "log.h"
+#include "x509_build.h"
 
 #define J HTTP_LISTEN_TLS
 #define AU HTTP_AUTH_USER
@@ -33,23 +38,52 @@ const size_t api_rollover_routes_n = sizeof(api_rollover_routes) / sizeof(api_ro
 
 static const char *const key_specs[] = { "rsa-2048", "rsa-3072", "rsa-4096", "ec-256", "ec-384", NULL };
 
+/* The next certificate's subject and issuer as RFC 2253 text (the console shows them; a
+ * rollover keeps the subject, an intermediate's issuer is its parent). */
+static int
+next_names(const struct db_ca_next *n, char **subject, char **issuer)
+{
+	const unsigned char *p = n->cert_der.data;
+	X509 *x = d2i_X509(NULL, &p, (long)n->cert_der.len);
+	int rc;
+
+	*subject = *issuer = NULL;
+	if (x == NULL) {
+		ERR_clear_error();
+		return err_set(HSMCA_E_INTERNAL, "the stored next CA certificate does not parse");
+	}
+	if ((rc = x509b_name_text(X509_get_subject_name(x), subject)) == 0 &&
+	    (rc = x509b_name_text(X509_get_issuer_name(x), issuer)) != 0) {
+		free(*subject);
+		*subject = NULL;
+	}
+	X509_free(x);
+	return rc;
+}
+
 static json_t *
 next_json(const struct db_ca_next *n)
 {
 	struct buf pem = { 0 }, ra_pem = { 0 };
+	char *subject = NULL, *issuer = NULL;
 	json_t *o;
 
 	if (api_der_to_pem(n->cert_der.data, n->cert_der.len, &pem) != 0 ||
-	    api_der_to_pem(n->ra_cert_der.data, n->ra_cert_der.len, &ra_pem) != 0) {
+	    api_der_to_pem(n->ra_cert_der.data, n->ra_cert_der.len, &ra_pem) != 0 ||
+	    next_names(n, &subject, &issuer) != 0) {
+		buf_free(&ra_pem);
 		buf_free(&pem);
 		return NULL;
 	}
-	o = json_pack("{s:s,s:s,s:s,s:o,s:o,s:s,s:o,s:s#,s:s#}", "serial", n->serial,
+	o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:s,s:o,s:s#,s:s#}", "serial", n->serial,
+	    "subject", subject, "issuer", issuer,
 	    "fingerprint_sha256", n->fingerprint_sha256, "key", n->key_spec,
 	    "valid_from", api_time_json(n->not_before_ms), "valid_to", api_time_json(n->not_after_ms),
 	    "created_by", n->created_by, "created_at", api_time_json(n->created_at_ms),
 	    "certificate", (const char *)pem.data, (int)pem.len, "ra_certificate", (const char *)ra_pem.data,
 	    (int)ra_pem.len);
+	free(issuer);
+	free(subject);
 	buf_free(&ra_pem);
 	buf_free(&pem);
 	return o;

@@ -532,33 +532,45 @@ api_scep_requests_list(struct req *req, struct resp *resp)
 	return rc;
 }
 
+#define SCEP_REJECT_REASON_MAX 200
+
 static int
 decide(struct req *req, struct resp *resp, int approve)
 {
+	static const char *const no_keys[] = { NULL };
+	static const char *const reject_keys[] = { "reason", NULL };
 	struct db_scep_tx *t = NULL;
 	struct hsmca_ctx *ctx = NULL;
+	json_t *body = NULL;
+	const char *reason = NULL;
 	char object[40];
 	int64_t id, cert_id = 0;
 	int rc;
 
 	if ((rc = req_param_id(req, "id", &id)) != 0)
 		return err_set(HSMCA_E_NOTFOUND, "No SCEP request has that id");
+	/* No body, {} or (to reject) {"reason": "..."}: the reason ends up in what the client's
+	 * CertPoll FAILURE and the request's error say, so it stays one short line. */
+	if (req->body_len > 0 && ((rc = api_body(req, approve ? no_keys : reject_keys, &body)) != 0 ||
+	    (rc = json_in_str(body, "reason", 0, 1, SCEP_REJECT_REASON_MAX, 0, &reason)) != 0))
+		goto out;
 	if ((rc = db_scep_tx_get_id(req->db, id, 0, &t)) != 0)
-		return rc;
+		goto out;
 	if ((rc = auth_check_ca(req->db, &req->actor, t->ca_id, AUTH_ISSUE)) != 0)
 		goto out;
 	if ((ctx = api_ctx_new(req)) == NULL) {
 		rc = HSMCA_E_NOMEM;
 		goto out;
 	}
-	if ((rc = scep_decide(ctx, id, approve, api_actor(req), &cert_id)) != 0)
+	if ((rc = scep_decide(ctx, id, approve, reason, api_actor(req), &cert_id)) != 0)
 		goto out;
 	snprintf(object, sizeof(object), "scep_request:%lld", (long long)id);
 	if ((rc = db_begin(req->db)) != 0)
 		goto out;
 	if ((rc = audit_one(req, approve ? "scep.request.approved" : "scep.request.rejected", object,
-	    json_pack("{s:s,s:o}", "transaction_id", t->transaction_id, "certificate_id",
-	    cert_id > 0 ? json_integer(cert_id) : json_null()))) != 0 || (rc = db_commit(req->db)) != 0) {
+	    json_pack("{s:s,s:o,s:o}", "transaction_id", t->transaction_id, "certificate_id",
+	    cert_id > 0 ? json_integer(cert_id) : json_null(), "reason",
+	    reason != NULL ? json_string(reason) : json_null()))) != 0 || (rc = db_commit(req->db)) != 0) {
 		db_rollback(req->db);
 		goto out;
 	}
@@ -570,6 +582,7 @@ decide(struct req *req, struct resp *resp, int approve)
 out:
 	api_ctx_free(ctx);
 	db_scep_tx_free(t);
+	json_decref(body);
 	return rc;
 }
 

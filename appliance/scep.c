@@ -1074,7 +1074,8 @@ log:
 /* ---------------------------------------------------------------- manual approval */
 
 int
-scep_decide(struct hsmca_ctx *ctx, int64_t tx_id, int approve, const char *actor, int64_t *certificate_id)
+scep_decide(struct hsmca_ctx *ctx, int64_t tx_id, int approve, const char *reason, const char *actor,
+    int64_t *certificate_id)
 {
 	struct scep_state st;
 	struct scep_request r;
@@ -1083,6 +1084,7 @@ scep_decide(struct hsmca_ctx *ctx, int64_t tx_id, int approve, const char *actor
 	struct scep_msg *msg = NULL;
 	struct db_scep_tx *tx = NULL;
 	struct issue_result res;
+	char rejection[320];
 	int changed = 0, rc;
 
 	*certificate_id = 0;
@@ -1097,8 +1099,9 @@ scep_decide(struct hsmca_ctx *ctx, int64_t tx_id, int approve, const char *actor
 		goto out;
 	}
 	if (!approve) {
-		rc = db_scep_tx_finish(ctx->db, tx_id, "pending", "rejected", 0, 0, "rejected by an administrator",
-		    actor, &changed);
+		snprintf(rejection, sizeof(rejection), "rejected by an administrator%s%s", reason != NULL ? ": " : "",
+		    reason != NULL ? reason : "");
+		rc = db_scep_tx_finish(ctx->db, tx_id, "pending", "rejected", 0, 0, rejection, actor, &changed);
 		if (rc == 0 && !changed)
 			rc = err_set(HSMCA_E_CONFLICT, "SCEP request %lld was decided meanwhile", (long long)tx_id);
 		goto out;

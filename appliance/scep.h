@@ -69,10 +69,12 @@ int scep_handle(struct hsmca_ctx *ctx, const struct scep_request *r, struct scep
 /*
  * Manual approval: approve (issue, through the same path as an automatic enrollment) or reject
  * the pending SCEP transaction tx_id; the client's next CertPoll gets the certificate or a
- * FAILURE. HSMCA_E_NOTFOUND, HSMCA_E_CONFLICT (not pending, or decided meanwhile), or the
- * issuance's error (the transaction is then "failed"). *certificate_id: the issued certificate.
+ * FAILURE. A rejection's reason (may be NULL) is kept in the transaction's error. HSMCA_E_NOTFOUND,
+ * HSMCA_E_CONFLICT (not pending, or decided meanwhile), or the issuance's error (the
+ * transaction is then "failed"). *certificate_id: the issued certificate.
  */
-int scep_decide(struct hsmca_ctx *ctx, int64_t tx_id, int approve, const char *actor, int64_t *certificate_id);
+int scep_decide(struct hsmca_ctx *ctx, int64_t tx_id, int approve, const char *reason, const char *actor,
+    int64_t *certificate_id);
 
 /* The route handler for GET/POST /scep/{slug} and /scep/{slug}/pkiclient.exe. */
 int scep_http(struct req *req, struct resp *resp);

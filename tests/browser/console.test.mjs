@@ -1083,6 +1083,7 @@ await step('SCEP manual approval: PENDING requests listed, one approved and one 
   await d.waitFor({ state: 'detached' });
   assert.ok((await scepRequests('pending')).some((t) => t.id === txNo.id), 'Cancel keeps the request pending');
   await openAction(page, SCEP_NO, 'Reject');
+  await dialogLoc(page).getByLabel('Reason (optional)').fill('Not a device we own');
   await dialogLoc(page).getByRole('button', { name: 'Reject request' }).click();
   await dialogLoc(page).waitFor({ state: 'detached' });
   await page.locator('#status .msg-ok', { hasText: 'is rejected.' }).waitFor();
@@ -1090,6 +1091,7 @@ await step('SCEP manual approval: PENDING requests listed, one approved and one 
   await heading.filter({ hasText: '1 waiting' }).waitFor();
   const rejected = (await scepRequests('rejected')).find((t) => t.id === txNo.id);
   assert.ok(rejected && !rejected.certificate_id, 'the request is rejected: ' + JSON.stringify(rejected));
+  assert.equal(rejected.error, 'rejected by an administrator: Not a device we own', 'the reason typed is kept');
   assert.equal(await certByCn(SCEP_NO), undefined, 'nothing issued for the rejected request');
   assert.ok(await pendingRow(page, SCEP_WAIT).isVisible(), 'the third request still waits');
 });

@@ -93,6 +93,10 @@ NEXT_FP=$(jget 'j["next"]["fingerprint_sha256"]')
 [ "$(jget 'j["next"]["key"]')" = rsa-2048 ] || fail "default key type: $BODY"
 jget 'j["next"]["certificate"]' >"$T/next-api.pem"
 [ -n "$NEXT_SERIAL" ] && [ "$NEXT_FP" != "$OLD_FP" ] || fail "start: $BODY"
+# subject and issuer as the certificate says (a rollover keeps the subject)
+[ "$(jget 'j["next"]["subject"]')" = "$(openssl x509 -in "$T/next-api.pem" -noout -subject -nameopt RFC2253 | sed 's/^subject=//')" ] &&
+	[ "$(jget 'j["next"]["issuer"]')" = "$(openssl x509 -in "$T/next-api.pem" -noout -issuer -nameopt RFC2253 | sed 's/^issuer=//')" ] ||
+	fail "next subject/issuer: $BODY"
 token_labels | grep -qx "ca-$CA-next" || fail "no next CA key on the token: $(token_labels)"
 token_labels | grep -qx "ra-$CA-next" || fail "no next RA key on the token"
 pkcs11 "$S" -O --type privkey | grep -A8 "label: *ca-$CA-next" | grep -q "never extractable" ||

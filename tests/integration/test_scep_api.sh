@@ -111,9 +111,21 @@ expect 200
 [ "$(db "SELECT common_name FROM certificates ORDER BY id DESC LIMIT 1")" = manual-1 ] || fail "wrong certificate approved"
 api POST "/api/v1/scep-requests/$R1/approve" "" "$ADMIN"
 expect 409
-api POST "/api/v1/scep-requests/$R2/reject" "" "$ADMIN"
+# A reason is optional, a short line of text, and only for a rejection.
+for body in '{' '[]' '{"reason":123}' '{"reason":""}' '{"why":"x"}' "{\"reason\":\"$(printf 'x%.0s' $(seq 1 201))\"}"; do
+	api POST "/api/v1/scep-requests/$R2/reject" "$body" "$ADMIN"
+	expect 400 invalid_request
+done
+api POST "/api/v1/scep-requests/$R2/approve" '{"reason":"fine"}' "$ADMIN"
+expect 400 invalid_request
+[ "$(db "SELECT status FROM scep_transactions WHERE id=$R2")" = pending ] || fail "a refused decision changed the request"
+api POST "/api/v1/scep-requests/$R2/reject" '{"reason":"unknown device, not in the inventory"}' "$ADMIN"
 expect 200
 [ "$(jget 'j["status"]')" = rejected ] || fail "reject: $BODY"
+[ "$(db "SELECT error FROM scep_transactions WHERE id=$R2")" = \
+	"rejected by an administrator: unknown device, not in the inventory" ] || fail "rejection reason not kept"
+db "SELECT details FROM audit WHERE event='scep.request.rejected' ORDER BY id DESC LIMIT 1" |
+	grep -q '"reason":"unknown device, not in the inventory"' || fail "rejection reason not in the audit row"
 [ "$(certs)" = $((n + 1)) ] || fail "rejection issued"
 api PATCH "/api/v1/cas/$CA_ID/scep" '{"approval":"auto","enabled":false}' "$ADMIN"
 expect 200

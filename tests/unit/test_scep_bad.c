@@ -609,9 +609,9 @@ test_manual_approval_certpoll(void **state)
 	scep_response_clear(&out);
 	/* approve, then CertPoll: the certificate */
 	assert_int_equal(db_scep_tx_get(fx.ctx->db, ca->id, "tx-manual", 0, &tx), 0);
-	assert_int_equal(scep_decide(fx.ctx, tx->id, 1, "user:test", &cert_id), 0);
+	assert_int_equal(scep_decide(fx.ctx, tx->id, 1, NULL, "user:test", &cert_id), 0);
 	assert_true(cert_id > 0);
-	assert_int_equal(scep_decide(fx.ctx, tx->id, 1, "user:test", &cert_id), HSMCA_E_CONFLICT);
+	assert_int_equal(scep_decide(fx.ctx, tx->id, 1, NULL, "user:test", &cert_id), HSMCA_E_CONFLICT);
 	assert_int_equal(n_certs(), before + 1);
 	post(&poll, &out);
 	read_rep(&out, c.key, c.cert, &got);

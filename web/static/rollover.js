@@ -9,9 +9,9 @@ const LABELS = {
   serial: 'Serial', created_by: 'Started by', created_at: 'Started at',
 };
 
-// The next certificate keeps the CA's subject (the API does not repeat it in "next").
+// The subject as the next certificate states it (a rollover keeps the CA's).
 export function nextDetails(ca, next) {
-  const { subject } = ca;
+  const subject = next.subject || ca.subject;
   const { key, valid_from, valid_to, fingerprint_sha256, serial, created_by, created_at } = next;
   return [detailList({ subject, key, valid_from, valid_to, fingerprint_sha256, serial, created_by, created_at }, LABELS),
     pre(next.certificate, 'Next CA certificate PEM'),

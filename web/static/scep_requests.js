@@ -3,7 +3,7 @@
 // Reject for those the API lets decide (an administrator; an operator on their teams' CAs, the
 // only ones the list shows them). Both ask first; the list then reloads without the row.
 import { api, qs } from './api.js';
-import { h, nextId, dataTable, actionsMenu, pager, formDialog, fmtTime, flash } from './ui.js';
+import { h, nextId, field, dataTable, actionsMenu, pager, formDialog, fmtTime, flash } from './ui.js';
 import { listCas } from './cas.js';
 
 const who = (r) => r.subject || `transaction ${r.transaction_id}`;
@@ -50,9 +50,13 @@ function decide(r, ca, approve) {
   const text = approve
     ? `${ca} will issue a certificate for ${name} (transaction ${r.transaction_id}, from ${r.peer || 'an unknown address'}).`
     : `${ca} will issue nothing for ${name} (transaction ${r.transaction_id}); the client's next poll gets a failure. This cannot be undone.`;
-  return formDialog(`${approve ? 'Approve' : 'Reject'} the SCEP request of ${name}?`, [h('p', { text })],
+  // A rejection may say why: it is kept on the request and in the audit trail.
+  const reason = h('input', { type: 'text', name: 'reason', maxlength: 200, autocomplete: 'off' });
+  const fields = approve ? [h('p', { text })] : [h('p', { text }), field('Reason (optional)', reason, 'Kept with the request and in the audit trail.')];
+  return formDialog(`${approve ? 'Approve' : 'Reject'} the SCEP request of ${name}?`, fields,
     approve ? 'Approve request' : 'Reject request', async () => {
-      const t = await api('POST', `/scep-requests/${r.id}/${approve ? 'approve' : 'reject'}`, {});
+      const why = reason.value.trim();
+      const t = await api('POST', `/scep-requests/${r.id}/${approve ? 'approve' : 'reject'}`, !approve && why ? { reason: why } : {});
       flash('ok', approve ? `The request of ${name} is approved: certificate ${t.certificate_id} is issued.` : `The request of ${name} is rejected.`);
       return true;
     }, { danger: !approve });
