@@ -50,7 +50,7 @@ expect_fail_unchanged() {
 	before=$(row_counts "$dir")
 	err=$("$@" 2>&1 >/dev/null) || rc=$?
 	[ $rc -ne 0 ] || fail "expected failure: $*"
-	echo "$err" | grep -Eqi -- "$pattern" || fail "error for '$*' does not say /$pattern/: $err"
+	grep -Eqi -- "$pattern" <<<"$err" || fail "error for '$*' does not say /$pattern/: $err"
 	[ "$(echo "$err" | wc -l)" -le 2 ] || fail "error for '$*' is not one line: $err"
 	after=$(row_counts "$dir")
 	[ "$before" = "$after" ] || fail "rows changed after failed '$*': $before -> $after"

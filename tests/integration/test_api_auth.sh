@@ -102,7 +102,7 @@ api PATCH "/api/v1/users/$GEN_ID" '{"enabled":false}' "$ADMIN"
 expect 200
 api POST /api/v1/auth/login '{"username":"gen","password":"gen-new-pass-1"}'
 expect 403 account_disabled
-echo "$BODY" | grep -qi disabled || fail "no 'disabled' in the message: $BODY"
+grep -qi disabled <<<"$BODY" || fail "no 'disabled' in the message: $BODY"
 api GET /api/v1/auth/me "" "$GEN"
 expect 401
 api PATCH "/api/v1/users/$GEN_ID" '{"enabled":true}' "$ADMIN"
@@ -177,7 +177,7 @@ api GET /api/v1/users "" "$TOK"
 expect 403
 api GET "/api/v1/users/$OLIVIA_ID/tokens" "" "$OLIVIA"
 expect 200
-echo "$BODY" | grep -q "${TOK:15}" && fail "token listing shows the secret"
+grep -q "${TOK:15}" <<<"$BODY" && fail "token listing shows the secret"
 [ "$(jget 'j["items"][0]["id"]')" = "$TOK_ID" ] || fail "token not listed: $BODY"
 [ "$(db "SELECT count(*) FROM api_tokens WHERE token_hash LIKE '%${TOK:9:20}%'")" = 0 ] || fail "token stored in clear"
 api POST "/api/v1/users/1/tokens" '{"validity_days":1}' "$OLIVIA"

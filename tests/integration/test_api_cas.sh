@@ -116,7 +116,7 @@ step "private key: refused for a non-extractable CA key"
 api GET "/api/v1/cas/$ROOT_ID/private-key" "" "$ADMIN"
 expect 409 conflict
 LABEL=$(grep -E '^token_label' "$S/hsmca.conf" 2>/dev/null | sed 's/.*= *//' || true)
-echo "$BODY" | grep -q "non-extractable in token ${LABEL:-}" || fail "409 message: $BODY"
+grep -q "non-extractable in token ${LABEL:-}" <<<"$BODY" || fail "409 message: $BODY"
 
 step "import: PEM cert + key, PKCS#12, keyref (exportable) and its private key"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/ext.key" -out "$T/ext.pem" \
@@ -174,11 +174,11 @@ api POST /api/v1/certificates "$body" "$ADMIN"
 expect 201
 api DELETE "/api/v1/cas/$ROOT_ID" "" "$ADMIN"
 expect 409
-echo "$BODY" | grep -qi subordinate || fail "root delete should name its subordinate: $BODY"
+grep -qi subordinate <<<"$BODY" || fail "root delete should name its subordinate: $BODY"
 before=$(req_counts)
 api DELETE "/api/v1/cas/$P12_ID" "" "$ADMIN"
 expect 409
-echo "$BODY" | grep -q "1 unexpired, unrevoked" || fail "delete refusal: $BODY"
+grep -q "1 unexpired, unrevoked" <<<"$BODY" || fail "delete refusal: $BODY"
 [ "$(req_counts)" = "$before" ] || fail "rows changed after a refused delete"
 api DELETE "/api/v1/cas/$P12_ID?force=maybe" "" "$ADMIN"
 expect 400

@@ -315,7 +315,7 @@ key_gone "issuance with a token key"
 # SCEP: a FAILURE CertRep (signed by the RA, whose key is still there), the reason in the log row.
 out=$("$PEERS/sceppeer" enroll -url "$HTTP_URL/scep/certs-issuing" -cn lost-scep.example.test \
 	-challenge "$SCEP_SECRET" -out "$T/lost-scep.pem" 2>&1) && fail "SCEP enrolled without the CA key"
-echo "$out" | grep -q "FAILURE failInfo=badRequest" || fail "SCEP answer: $out"
+grep -q "FAILURE failInfo=badRequest" <<<"$out" || fail "SCEP answer: $out"
 [ "$(db "SELECT count(*) FROM scep_logs WHERE message_type='PKCSReq' AND result='failure' AND fail_info='badRequest' AND details LIKE '%CA ''certs-issuing'': its private key (%) is not on the token%'")" = 1 ] ||
 	fail "SCEP log: $(db "SELECT result, fail_info, details FROM scep_logs ORDER BY id DESC LIMIT 1")"
 [ "$(db "SELECT count(*) FROM certificates")" = "$N_CERTS" ] || fail "a certificate was stored without the CA key"

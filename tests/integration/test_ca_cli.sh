@@ -52,5 +52,5 @@ H audit verify | grep -qx OK || fail "audit verify does not say OK"
 id=$(sqlite3 "$S/hsmca.db" "SELECT min(id) FROM audit WHERE event='ca.created'")
 sqlite3 "$S/hsmca.db" "UPDATE audit SET actor='mallory' WHERE id=$id"
 err=$(H audit verify 2>&1) && fail "audit verify accepted an edited row"
-echo "$err" | grep -q "broken at row $id" || fail "audit verify does not name row $id: $err"
+grep -q "broken at row $id" <<<"$err" || fail "audit verify does not name row $id: $err"
 echo "PASS"

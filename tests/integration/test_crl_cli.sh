@@ -49,8 +49,8 @@ exec {rout}>&-
 out=$(cat <&"$rin")
 exec {rin}<&-
 wait "$pid" || fail "revoke failed: $out"
-echo "$out" | grep -q "revoked $serial (keyCompromise)" || fail "revoke output: $out"
-echo "$out" | grep -q "/crl/cli-inter.crl" || fail "revoke does not say where the CRL is: $out"
+grep -q "revoked $serial (keyCompromise)" <<<"$out" || fail "revoke output: $out"
+grep -q "/crl/cli-inter.crl" <<<"$out" || fail "revoke does not say where the CRL is: $out"
 
 step "hsmca crl --out, openssl crl -verify, openssl verify -crl_check"
 H crl --ca cli-inter --out "$T/inter.crl" | tee "$T/crl.out"

@@ -28,7 +28,7 @@ txt=$(openssl x509 -in "$T/leaf.pem" -noout -text)
 for want in "Subject Key Identifier" "Authority Key Identifier" "CRL Distribution Points" \
 	"/crl/test-inter.crl" "CA Issuers - URI:.*/ca/test-inter.crt" "DNS:www.example.test" \
 	"DNS:api.example.test" "IP Address:192.0.2.7" "TLS Web Server Authentication"; do
-	echo "$txt" | grep -Eq "$want" || fail "leaf lacks $want"
+	grep -Eq "$want" <<<"$txt" || fail "leaf lacks $want"
 done
 serial=$(openssl x509 -in "$T/leaf.pem" -noout -serial | cut -d= -f2)
 [ ${#serial} -ge 30 ] || fail "serial $serial is not ~16 random bytes"

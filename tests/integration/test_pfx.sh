@@ -125,7 +125,7 @@ counts_but_codes() { row_counts "$S" | sed 's/revocation_codes=[0-9]* *//'; }
 before=$(counts_but_codes)
 api POST "/api/v1/certificates/$CSR_ID/pfx" "" "$ADMIN"
 expect 409 conflict
-echo "$BODY" | grep -q "never held" || fail "409 does not explain: $BODY"
+grep -q "never held" <<<"$BODY" || fail "409 does not explain: $BODY"
 [ "$(counts_but_codes)" = "$before" ] || fail "rows changed after a refused export"
 api POST "/api/v1/certificates/$EC_ID/revocation" "" "$ADMIN"
 expect 201
@@ -144,7 +144,7 @@ bad() {
 	expect "$4" "${5:-}"
 	after=$(counts_but_codes)
 	[ "$before" = "$after" ] || fail "rows changed after POST $1 ${2:0:60}: $before -> $after"
-	if [ "$4" != 200 ] && echo "$BODY" | grep -q '"password"'; then fail "a refusal carries a password"; fi
+	if [ "$4" != 200 ] && grep -q '"password"' <<<"$BODY"; then fail "a refusal carries a password"; fi
 }
 bad "/api/v1/certificates/$RSA_ID/pfx" "" "$AUD" 403 forbidden
 bad "/api/v1/certificates/$RSA_ID/pfx" "" "$OUT" 403 forbidden

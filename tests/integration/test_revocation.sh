@@ -94,7 +94,7 @@ WRONG=$(printf '%06d' $(( (10#$CODE + 1) % 1000000 )))
 before=$(row_counts "$S")
 api POST "/api/v1/certificates/$C1/revoke" "{\"code\":\"$WRONG\",\"reason\":\"keyCompromise\"}" "$OPA"
 expect 422 policy_refused
-echo "$BODY" | grep -q "4 tries left" || fail "no tries-left hint: $BODY"
+grep -q "4 tries left" <<<"$BODY" || fail "no tries-left hint: $BODY"
 [ "$(row_counts "$S")" = "$before" ] || fail "rows changed after a wrong code"
 [ "$(revoked)" = 0 ] || fail "a wrong code revoked"
 [ "$(db "SELECT attempts FROM revocation_codes WHERE certificate_id=$C1")" = 1 ] || fail "try not counted"
@@ -167,7 +167,7 @@ for i in 1 2 3 4 5; do
 	api POST "/api/v1/certificates/$C2/revoke" "{\"code\":\"$WRONG\"}" "$ADMIN"
 	expect 422 policy_refused
 done
-echo "$BODY" | grep -q "now void" || fail "fifth try does not say the code is void: $BODY"
+grep -q "now void" <<<"$BODY" || fail "fifth try does not say the code is void: $BODY"
 api POST "/api/v1/certificates/$C2/revoke" "{\"code\":\"$CODE3\"}" "$ADMIN"
 expect 422 policy_refused
 [ "$(revoked)" = 1 ] || fail "a voided code revoked"

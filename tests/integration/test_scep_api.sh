@@ -36,14 +36,14 @@ expect 201
 BASIC=$(jget 'j["secret"]'); BASIC_ID=$(jget 'j["id"]')
 api GET /api/v1/scep-auth "" "$ADMIN"
 expect 200
-[ "$(jget 'len(j["items"])')" = 2 ] && ! echo "$BODY" | grep -q "$ONCE" && ! echo "$BODY" | grep -qi '"secret' || fail "list: $BODY"
+[ "$(jget 'len(j["items"])')" = 2 ] && ! grep -q "$ONCE" <<<"$BODY" && ! grep -qi '"secret' <<<"$BODY" || fail "list: $BODY"
 [ "$(db "SELECT count(*) FROM scep_auth WHERE secret_hash LIKE '%$ONCE%'")" = 0 ] || fail "secret stored in clear"
 
 step "one-time challenge: first use works, second is refused"
 "$PEERS/sceppeer" enroll -url "$URL" -cn once-1 -challenge "$ONCE" -out "$T/once1.pem" || fail "one-time first use"
 n=$(certs)
 out=$("$PEERS/sceppeer" enroll -url "$URL" -cn once-2 -challenge "$ONCE" 2>&1) && fail "one-time secret reused"
-echo "$out" | grep -q badRequest || fail "$out"
+grep -q badRequest <<<"$out" || fail "$out"
 [ "$(certs)" = "$n" ] || fail "issued on a used one-time secret"
 api GET "/api/v1/scep-auth/$ONCE_ID" "" "$ADMIN"
 expect 200
@@ -66,7 +66,7 @@ st=$(curl -s -o /dev/null -w '%{http_code}' -u "basic:$BASIC" "$URL?operation=Ge
 [ "$st" = 401 ] || fail "disabled Basic credentials: $st"
 n=$(certs)
 out=$("$PEERS/sceppeer" enroll -url "$URL" -cn dis-1 -challenge "$BASIC" 2>&1) && fail "disabled secret accepted"
-echo "$out" | grep -q badRequest || fail "$out"
+grep -q badRequest <<<"$out" || fail "$out"
 [ "$(certs)" = "$n" ] || fail "issued on a disabled secret"
 api PATCH "/api/v1/scep-auth/$BASIC_ID" '{"enabled":true}' "$ADMIN"
 expect 200
@@ -95,7 +95,7 @@ expect 200
 [ "$(jget 'j["approval"]')" = manual ] && [ "$(jget 'j["enabled"]')" = true ] && [ -n "$(jget 'j["ra"]["subject"]')" ] || fail "$BODY"
 n=$(certs)
 out=$("$PEERS/sceppeer" enroll -url "$URL" -cn manual-1 -challenge "$BASIC" 2>&1) && fail "manual mode issued at once"
-echo "$out" | grep -q PENDING || fail "expected PENDING: $out"
+grep -q PENDING <<<"$out" || fail "expected PENDING: $out"
 out=$("$PEERS/sceppeer" enroll -url "$URL" -cn manual-2 -challenge "$BASIC" 2>&1) && fail "manual mode issued at once"
 [ "$(certs)" = "$n" ] || fail "issued while pending"
 api GET "/api/v1/scep-requests?status=pending" "" "$ADMIN"
@@ -163,7 +163,7 @@ ID=$(jget 'j["items"][0]["id"]')
 api GET "/api/v1/logs/scep/$ID" "" "$AUD"
 expect 200
 [ "$(jget 'j["content"]["csr"]["has_challenge"]')" = true ] && [ -n "$(jget 'j["request_der_base64"]')" ] || fail "show content: $BODY"
-echo "$BODY" | grep -q "$BASIC" && fail "a secret in the log content"
+grep -q "$BASIC" <<<"$BODY" && fail "a secret in the log content"
 api GET "/api/v1/logs/scep/999999" "" "$ADMIN"
 expect 404
 

@@ -59,7 +59,7 @@ for slug in scep-rsa-root scep-rsa-sub scep-ec; do
 	step "$slug: bad challenge refused, nothing issued"
 	before=$(certs_of $slug)
 	out=$("$ENROLL" sceppeer "$URL" "wrong-$SECRET" "bad-$slug" "$O/bad" 2>&1) && fail "$slug: bad challenge accepted"
-	echo "$out" | grep -q "FAILURE failInfo=badRequest" || fail "$slug: bad challenge answer: $out"
+	grep -q "FAILURE failInfo=badRequest" <<<"$out" || fail "$slug: bad challenge answer: $out"
 	[ "$(certs_of $slug)" = "$before" ] || fail "$slug: a certificate was issued for a bad challenge"
 
 	step "$slug: renewal (RenewalReq signed with the old certificate, no challenge)"
@@ -70,7 +70,7 @@ for slug in scep-rsa-root scep-rsa-sub scep-ec; do
 
 	step "$slug: renewal with a certificate of another subject is refused"
 	out=$("$PEERS/sceppeer" renew -url "$URL" -cn "someone-else" -cert "$O/good/cert.pem" -key "$O/good/key.pem" 2>&1) && fail "$slug: renewal for another subject accepted"
-	echo "$out" | grep -q "badRequest" || fail "$slug: $out"
+	grep -q "badRequest" <<<"$out" || fail "$slug: $out"
 
 	for c in des aes128 aes256; do
 		step "$slug: envelope cipher $c"
