@@ -1,6 +1,29 @@
 # lib.sh: shared helpers for integration tests (source it). Each test gets its own temp folder
 # under $HSMCA_TEST_TMP, removed on exit unless KEEP_TMP=1.
 set -euo pipefail
+# `CMD | grep -q PATTERN` under pipefail fails now and then although PATTERN is there: grep -q
+# exits at its first match, and CMD (openssl printing a certificate, say) dies of SIGPIPE on its
+# next write. This grep drops -q and reads its whole input into /dev/null instead: the same
+# answer, without the race. Plain grep calls pass through unchanged.
+grep() {
+	local arg quiet=0 opts=1
+	local -a args=()
+	for arg in "$@"; do
+		# options come first; "--" or the pattern ends them
+		[[ $arg == -- || $arg != -* ]] && opts=0
+		if [ "$opts" = 1 ] && [[ $arg =~ ^-[A-Za-z]*q[A-Za-z]*$ ]]; then
+			quiet=1
+			arg=${arg//q/}
+			[ "$arg" = - ] && continue
+		fi
+		args+=("$arg")
+	done
+	if [ "$quiet" = 1 ]; then
+		command grep "${args[@]}" >/dev/null
+	else
+		command grep "${args[@]}"
+	fi
+}
 : "${HSMCA_BIN:?run through ctest (HSMCA_BIN is the hsmca binary)}"
 : "${HSMCA_TEST_TMP:=/tmp}"
 mkdir -p "$HSMCA_TEST_TMP"
