@@ -5,7 +5,6 @@
  * challengePassword. Every byte here comes from a client: bound first, then parse, and name
  * what is wrong in one line (a detail starting with "CSR").
  */
-#include <pthread.h>
 #include <string.h>
 
 #include <openssl/asn1t.h>
@@ -17,10 +16,10 @@
 #include <openssl/objects.h>
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
-#include <openssl/provider.h>
 
 #include "csr.h"
 #include "err.h"
+#include "libctx.h"
 
 /*
  * d2i_X509_REQ decodes the SubjectPublicKeyInfo into an EVP_PKEY on the way. In OpenSSL 3.0 that
@@ -29,34 +28,8 @@
  * time. We decode the request in a library context that holds only the "null" provider, so that
  * attempt finds nothing at once and leaves the X509_PUBKEY without an EVP_PKEY; csr_check_key
  * then builds the key itself (RSA and EC only, the two we accept) in the default context. The
- * context is made once and never changes, so csr.c stays free of mutable state.
+ * null-provider context is null_libctx (libctx.h), made once, so csr.c keeps no state.
  */
-static pthread_once_t decode_once = PTHREAD_ONCE_INIT;
-static OSSL_LIB_CTX *decode_ctx;   /* written once under decode_once, then read-only */
-
-static void
-decode_init(void)
-{
-	OSSL_LIB_CTX *ctx = OSSL_LIB_CTX_new();
-
-	if (ctx == NULL)
-		return;
-	/* A context with no provider loaded would fall back to the default one: load "null". */
-	if (OSSL_PROVIDER_load(ctx, "null") == NULL) {
-		OSSL_LIB_CTX_free(ctx);
-		ERR_clear_error();
-		return;
-	}
-	decode_ctx = ctx;
-}
-
-/* The context for d2i; NULL (the default one: slower, same result) if it could not be made. */
-static OSSL_LIB_CTX *
-decode_libctx(void)
-{
-	pthread_once(&decode_once, decode_init);
-	return decode_ctx;
-}
 
 /* RSAPublicKey (RFC 8017 A.1.1). Its own template because d2i_RSAPublicKey is deprecated in
  * OpenSSL 3.0 and reads INTEGERs as unsigned (a negative or zero-padded modulus passed). The
@@ -364,7 +337,7 @@ csr_ec_key(struct csr *csr, const X509_ALGOR *alg, const unsigned char *point, i
 }
 
 /* Key policy: RSA 2048..8192, EC P-256/P-384. The message names the key so the requester knows
- * what to change. Sets csr->pkey (see decode_ctx for why it is not X509_REQ_get0_pubkey). */
+ * what to change. Sets csr->pkey (see null_libctx above for why it is not X509_REQ_get0_pubkey). */
 static int
 csr_check_key(struct csr *csr)
 {
@@ -530,7 +503,7 @@ csr_parse(const uint8_t *der, size_t len, struct csr **out)
 		goto out;
 	if ((csr->sans = sk_GENERAL_NAME_new_null()) == NULL)
 		goto out;
-	csr->req = (X509_REQ *)ASN1_item_d2i_ex(NULL, &p, (long)len, ASN1_ITEM_rptr(X509_REQ), decode_libctx(), NULL);
+	csr->req = (X509_REQ *)ASN1_item_d2i_ex(NULL, &p, (long)len, ASN1_ITEM_rptr(X509_REQ), null_libctx(), NULL);
 	if (csr->req == NULL) {
 		rc = err_set(HSMCA_E_INVALID, "CSR: not a PKCS#10 certificate request (DER or PEM)");
 		goto out;
@@ -546,7 +519,7 @@ csr_parse(const uint8_t *der, size_t len, struct csr **out)
 	if ((rc = csr_check_key(csr)) != 0)
 		goto out;
 	/* The signature proves possession of the private key and that nothing below was altered.
-	 * The request belongs to the default context (only its X509_PUBKEY saw decode_ctx); say so
+	 * The request belongs to the default context (only its X509_PUBKEY saw null_libctx); say so
 	 * anyway, so the digest can never be fetched from the null provider. */
 	if (X509_REQ_verify_ex(csr->req, csr->pkey, NULL, NULL) != 1) {
 		rc = err_set(HSMCA_E_INVALID, "CSR: the signature does not verify (altered, or not signed by its key)");

@@ -540,8 +540,10 @@ db_prepare(struct db *db, const char *sql, sqlite3_stmt **st)
 		*st = NULL;
 		return db_fail(db, "prepare");
 	}
-	/* Only a statement whose text sqlite keeps whole can be found again by db_finalize. */
-	if (s != NULL && s->st == NULL && db->n_stmts < DB_STMT_MAX && strcmp(sqlite3_sql(*st), sql) == 0) {
+	/* Only a statement whose text sqlite keeps whole can be found again by db_finalize (SQL of
+	 * only blanks or comments gives no statement at all). */
+	if (*st != NULL && s != NULL && s->st == NULL && db->n_stmts < DB_STMT_MAX &&
+	    strcmp(sqlite3_sql(*st), sql) == 0) {
 		s->st = *st;
 		s->hash = h;
 		s->busy = 1;

@@ -18,7 +18,7 @@
 #include <openssl/x509.h>
 
 #include "err.h"
-#include "legacy_ctx.h"
+#include "libctx.h"
 #include "scep_caps.h"
 #include "scep_reply.h"
 
@@ -68,7 +68,7 @@ envelope(const struct scep_msg *req, const char *cipher_name, const struct buf *
 	int rc = HSMCA_E_INTERNAL, n;
 
 	if (strcmp(cipher_name, "des-cbc") == 0) {
-		/* Single DES lives in the legacy provider, in its own context (legacy_ctx.h). */
+		/* Single DES lives in the legacy provider, in its own context (libctx.h). */
 		if ((ctx = legacy_libctx()) == NULL) {
 			rc = err_set(HSMCA_E_INTERNAL, "OpenSSL's legacy provider (single DES) is not available");
 			goto out;

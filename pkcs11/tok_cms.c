@@ -28,7 +28,7 @@
 
 #include "err.h"
 #include "tok_cms.h"
-#include "legacy_ctx.h"
+#include "libctx.h"
 #include "tok_internal.h"
 
 /* The envelope context, or NULL when the legacy provider is missing (then DES fails, the rest
